@@ -1,0 +1,176 @@
+"""The ``gongwen`` command line (design.md §3.3).
+
+Exit codes: 0 done; 1 a verification failed; 2 bad input (the message names the
+field, nothing is written); 3 not allowed now (wrong state, person or PIN).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gongwen import commands
+from gongwen.output import Output, wants_json
+from models.errors import GongwenError
+
+
+@click.group()
+@click.option("--home", type=click.Path(path_type=Path), help="本地数据目录（默认 GONGWEN_HOME 或 ./.gongwen）")
+@click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出结果")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
+    """gongwen：党政机关公文的拟稿、审批、登记、印制、分发与归档。"""
+    ctx.obj = commands.Context(home=home, out=Output(as_json))
+
+
+def _doc_id(value: str) -> int:
+    if not value.isdigit():
+        raise click.BadParameter(f"公文编号应为正整数：{value}")
+    return int(value)
+
+
+DOC = click.argument("doc", callback=lambda _c, _p, v: _doc_id(v))
+
+
+@cli.group()
+def db() -> None:
+    """数据库。"""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(ctx: commands.Context) -> None:
+    """应用数据库迁移。"""
+    commands.db_upgrade(ctx)
+
+
+@cli.group()
+def org() -> None:
+    """机构目录（机关、人员、分组）。"""
+
+
+@org.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+def org_load(ctx: commands.Context, file: Path) -> None:
+    """载入目录文件（YAML）。"""
+    commands.org_load(ctx, file)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--as", "name", required=True, help="拟稿人")
+@click.pass_obj
+def draft(ctx: commands.Context, spec: Path, name: str) -> None:
+    """拟稿：由公文内容文件创建草稿，输出其编号。"""
+    commands.draft(ctx, spec, name)
+
+
+@cli.command()
+@DOC
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--as", "name", required=True, help="拟稿人")
+@click.pass_obj
+def revise(ctx: commands.Context, doc: int, spec: Path, name: str) -> None:
+    """修改退回的草稿（形成新的版本）。"""
+    commands.revise(ctx, doc, spec, name)
+
+
+@cli.command()
+@DOC
+@click.pass_obj
+def show(ctx: commands.Context, doc: int) -> None:
+    """查看公文的状态、审批路径和办理意见。"""
+    commands.show(ctx, doc)
+
+
+@cli.command()
+@DOC
+@click.pass_obj
+def submit(ctx: commands.Context, doc: int) -> None:
+    """送审：草稿进入核稿。"""
+    commands.submit(ctx, doc)
+
+
+@cli.command()
+@DOC
+@click.option("--as", "name", required=True, help="审核人")
+@click.option("--pin", required=True, help="审核人的 PIN")
+@click.option("--approve/--return", "approve", default=None, help="同意 / 退回修改")
+@click.option("--opinion", default="", help="意见")
+@click.pass_obj
+def decide(ctx: commands.Context, doc: int, name: str, pin: str, approve: bool | None, opinion: str) -> None:
+    """核稿、会签或签发：同意或退回修改。"""
+    if approve is None:
+        raise click.UsageError("请指定 --approve（同意）或 --return（退回修改）")
+    commands.decide(ctx, doc, name, pin, approve, opinion)
+
+
+@cli.command()
+@DOC
+@click.option("--as", "name", required=True, help="拟稿人")
+@click.option("--pin", required=True, help="拟稿人的 PIN")
+@click.pass_obj
+def withdraw(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
+    """撤销尚未签发的公文。"""
+    commands.withdraw(ctx, doc, name, pin)
+
+
+@cli.command()
+@DOC
+@click.pass_obj
+def issue(ctx: commands.Context, doc: int) -> None:
+    """登记已签发的公文，编发文字号。"""
+    commands.issue(ctx, doc)
+
+
+@cli.group()
+def audit() -> None:
+    """审计：查询、核验。"""
+
+
+@audit.command("trail")
+@click.argument("ref")
+@click.pass_obj
+def audit_trail(ctx: commands.Context, ref: str) -> None:
+    """公文的全部办理记录（REF：发文字号或公文编号）。"""
+    commands.audit_trail(ctx, ref)
+
+
+@audit.command("verify")
+@click.argument("ref", required=False)
+@click.option("--all", "everything", is_flag=True, help="核验全部")
+@click.pass_obj
+def audit_verify(ctx: commands.Context, ref: str | None, everything: bool) -> None:
+    """核验审计链（以及指定公文的登记记录）；有问题时退出码为 1。"""
+    if bool(ref) == everything:
+        raise click.UsageError("请给出发文字号，或使用 --all")
+    commands.audit_verify(ctx, ref)
+
+
+@cli.command()
+@click.option("--example", type=click.Path(path_type=Path), default=None, help="示例目录（默认 examples/kaifeng）")
+@click.pass_obj
+def demo(ctx: commands.Context, example: Path | None) -> None:
+    """在内置默认环境中走完种子公文的办理流程。"""
+    commands.demo(ctx, example)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, map errors to messages and exit codes."""
+    out = Output(wants_json(argv))
+    try:
+        code = cli.main(args=argv, prog_name="gongwen", standalone_mode=False)
+    except GongwenError as error:
+        out.error(error.message, error.field)
+        sys.exit(error.exit_code)
+    except click.UsageError as error:
+        field = getattr(getattr(error, "param", None), "name", None)
+        out.error(error.format_message(), field)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        out.error("已取消", None)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,203 @@
+"""The bodies of the CLI commands: parse input, call storage, report the result.
+
+Input files are read and validated before the database is opened, so bad input
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import click
+
+from gongwen.app import App
+from gongwen.files import read_yaml
+from gongwen.output import Output
+from gongwen.settings import load_settings
+from models.directory import parse_directory
+from models.lifecycle import State
+from models.refno import ReferenceNumber
+from models.spec import DocumentSpec, parse_spec
+from models.tables import Document
+from storage import audit_log, documents, transitions
+from storage.directory_store import save_directory
+from storage.migrations import upgrade
+
+
+@dataclass
+class Context:
+    """Per-invocation state: the --home override and the output."""
+
+    home: Path | None
+    out: Output
+
+    @cached_property
+    def app(self) -> App:
+        return App(load_settings(home=self.home))
+
+
+def _read_spec(ctx: Context, path: Path) -> tuple[DocumentSpec, list[str]]:
+    """A spec file, validated; control-character warnings are shown to the user."""
+    spec, warnings = parse_spec(read_yaml(path, "SPEC"))
+    for warning in warnings:
+        ctx.out.note(f"警告：{warning}")
+    return spec, warnings
+
+
+def db_upgrade(ctx: Context) -> None:
+    upgrade(ctx.app.db.engine)
+    ctx.out.done({"ok": True}, "数据库已是最新版本")
+
+
+def org_load(ctx: Context, file: Path) -> None:
+    directory = parse_directory(read_yaml(file, "FILE"))
+    with ctx.app.db.transaction() as session:
+        notes = save_directory(session, directory=directory)
+        audit_log.append(
+            session,
+            actor=transitions.SYSTEM,
+            action="directory_loaded",
+            detail={
+                "agencies": len(directory.agencies),
+                "people": len(directory.people),
+                "groups": len(directory.groups),
+                "counters": [c.model_dump() for c in directory.counters],
+            },
+        )
+    for note in notes:
+        ctx.out.note(f"注意：{note}")
+    counts = {"agencies": len(directory.agencies), "people": len(directory.people), "groups": len(directory.groups)}
+    ctx.out.done(
+        counts,
+        f"已载入目录：{counts['agencies']} 个机关，{counts['people']} 名人员，{counts['groups']} 个分组",
+    )
+
+
+def draft(ctx: Context, path: Path, name: str) -> None:
+    spec, warnings = _read_spec(ctx, path)
+    document = transitions.draft(ctx.app.db, spec=spec, drafter=name, warnings=warnings)
+    ctx.out.done({"id": document.id, "warnings": warnings}, f"已创建草稿，编号 {document.id}：{document.title}")
+
+
+def revise(ctx: Context, doc: int, path: Path, name: str) -> None:
+    spec, warnings = _read_spec(ctx, path)
+    document = transitions.revise(ctx.app.db, document_id=doc, spec=spec, author=name)
+    ctx.out.done({"id": document.id, "version": document.version}, f"公文 {doc} 已修改为第 {document.version} 稿")
+
+
+def show(ctx: Context, doc: int) -> None:
+    with ctx.app.db.transaction() as session:
+        document = documents.get(session, document_id=doc)
+        decisions = documents.decisions(session, document_id=doc)
+    data = {
+        "id": document.id,
+        "title": document.title,
+        "doc_type": document.doc_type,
+        "state": document.state,
+        "state_label": State(document.state).label,
+        "ref": document.ref,
+        "drafter": document.drafter,
+        "version": document.version,
+        "route": {"review": document.review, "cosign": document.cosign, "sign": document.sign},
+        "decisions": [
+            {
+                "round": d.round,
+                "step": d.step,
+                "person": d.person,
+                "approve": d.approve,
+                "opinion": d.opinion,
+                "at": d.decided_at.isoformat(),
+            }
+            for d in decisions
+        ],
+    }
+    lines = [
+        f"公文 {document.id}：{document.title}",
+        f"文种：{document.doc_type}　状态：{State(document.state).label}　发文字号：{document.ref or '（未登记）'}",
+        f"拟稿：{document.drafter}　核稿：{'、'.join(document.review) or '无'}　"
+        f"会签：{'、'.join(document.cosign) or '无'}　签发：{document.sign}",
+        *(
+            f"  第{d.round}轮 {d.step} {d.person}：{'同意' if d.approve else '退回修改'}"
+            + (f"（{d.opinion}）" if d.opinion else "")
+            for d in decisions
+        ),
+    ]
+    ctx.out.done(data, "\n".join(lines))
+
+
+def submit(ctx: Context, doc: int) -> None:
+    state = transitions.submit(ctx.app.db, document_id=doc)
+    ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
+
+
+def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: str) -> None:
+    outcome = transitions.decide(ctx.app.db, document_id=doc, name=name, pin=pin, approve=approve, opinion=opinion)
+    verdict = "同意" if approve else "退回修改"
+    waiting = f"，尚待：{'、'.join(outcome.pending)}" if outcome.pending else ""
+    ctx.out.done(
+        {"id": doc, "step": outcome.step, "state": outcome.state.value, "pending": list(outcome.pending)},
+        f"{name} {outcome.step}：{verdict}。公文 {doc} 当前：{outcome.state.label}{waiting}",
+    )
+
+
+def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
+    state = transitions.withdraw(ctx.app.db, document_id=doc, name=name, pin=pin)
+    ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已撤销")
+
+
+def issue(ctx: Context, doc: int) -> None:
+    number = transitions.register(ctx.app.db, document_id=doc)
+    ctx.out.done({"id": doc, "ref": str(number)}, f"公文 {doc} 已登记，发文字号：{number}")
+
+
+def _document_by_ref(session, ref: str) -> Document:
+    if ref.isdigit():
+        return documents.get(session, document_id=int(ref))
+    ReferenceNumber.parse(ref, "REF")
+    return documents.find_by_ref(session, ref=ref)
+
+
+def audit_trail(ctx: Context, ref: str) -> None:
+    with ctx.app.db.transaction() as session:
+        document = _document_by_ref(session, ref)
+        entries = audit_log.trail(session, document_id=document.id)
+    rows = [
+        {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail, "hash": e.hash}
+        for e in entries
+    ]
+    text = "\n".join(f"#{e.id} {e.at} {e.actor} {e.action} {e.detail}" for e in entries)
+    ctx.out.done({"id": document.id, "ref": document.ref, "events": rows}, text or "（无记录）")
+
+
+def audit_verify(ctx: Context, ref: str | None) -> None:
+    with ctx.app.db.transaction() as session:
+        checks = []
+        if ref is not None:
+            document = _document_by_ref(session, ref)
+            registered = any(e.action == "register" for e in audit_log.trail(session, document_id=document.id))
+            checks.append(
+                {
+                    "name": "登记记录",
+                    "ok": registered == (document.ref is not None),
+                    "detail": f"公文 {document.id} 的登记与审计记录一致" if registered == (document.ref is not None)
+                    else f"公文 {document.id} 的发文字号与审计记录不一致",
+                }
+            )
+        report = audit_log.verify(session)
+        checks.append(
+            {"name": "审计链", "ok": report.ok, "detail": report.reason or f"{report.checked} 条记录，链完整"}
+        )
+    ok = all(c["ok"] for c in checks)
+    ctx.out.done({"ok": ok, "checks": checks}, "\n".join(f"{'通过' if c['ok'] else '失败'} {c['name']}：{c['detail']}" for c in checks))
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
+def demo(ctx: Context, example: Path | None) -> None:
+    from gongwen.demo import run_demo
+
+    run_demo(ctx, example)
+
+

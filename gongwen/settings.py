@@ -1,0 +1,52 @@
+"""Settings: one pydantic-settings class, read from ``GONGWEN_*`` variables (design.md §3.4).
+
+Only this package reads the environment; adapters get explicit arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import InputError
+from models.validation import input_error
+from storage.database import sqlite_url
+
+
+class Settings(BaseSettings):
+    """Everything gongwen can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGWEN_", extra="ignore")
+
+    home: Path = Path(".gongwen")
+    database_url: str | None = None
+    archive: Literal["local", "s3"] = "local"
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "gongwen"
+    s3_secure: bool = True
+    mail: Literal["outbox", "smtp"] = "outbox"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    mail_from: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        """GONGWEN_DATABASE_URL, else the SQLite file under GONGWEN_HOME."""
+        return self.database_url or sqlite_url(self.home.resolve() / "gongwen.db")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad value is an InputError naming the variable."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        error = input_error(exc)
+        raise InputError(error.message, f"GONGWEN_{error.field.upper()}") from None

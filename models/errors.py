@@ -1,0 +1,62 @@
+"""One exception tree for gongwen, picklable so Prefect can carry failures.
+
+    GongwenError
+    ├── InputError            bad input: names the field and the reason (exit 2)
+    │   └── NotFound          an id, reference or name that does not exist (exit 2)
+    ├── NotAllowed            not allowed now (exit 3)
+    │   ├── TransitionError   the lifecycle has no such action in this state
+    │   └── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
+    └── VerificationFailed    a check of stored data failed (exit 1)
+
+Every error carries a Chinese message for the people who read it and, where it
+applies, the dotted path of the input field it is about.
+"""
+
+from __future__ import annotations
+
+
+class GongwenError(Exception):
+    """Base of every error gongwen raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}：{self.message}" if self.field else self.message
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.field))
+
+
+class InputError(GongwenError):
+    """Bad input (spec, directory, command argument): nothing is written."""
+
+    exit_code = 2
+
+
+class NotFound(InputError):
+    """A document, reference number, person or agency that does not exist."""
+
+
+class NotAllowed(GongwenError):
+    """A well-formed request that may not be carried out now."""
+
+    exit_code = 3
+
+
+class TransitionError(NotAllowed):
+    """The lifecycle has no transition for this (state, action) pair."""
+
+
+class RefusedDecision(NotAllowed):
+    """A 核稿/会签/签发 decision refused: unknown person, missing role, wrong PIN."""
+
+
+class VerificationFailed(GongwenError):
+    """A verification of stored data (audit chain, 四性检测) failed."""
+
+    exit_code = 1

@@ -1,0 +1,124 @@
+"""The document spec (design.md §3.1): what a person writes to draft a 公文.
+
+``DocumentSpec`` holds the 公文要素 of GB/T 9704-2012 §7 as plain data with English
+keys; unknown keys, wrong types, impossible dates and over-long values are
+errors naming the field. ``parse_spec`` is the one way in: it strips control
+characters (with warnings) and turns pydantic's complaints into ``InputError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from models.errors import InputError
+from models.refno import ReferenceNumber
+from models.validation import input_error, strip_control_characters
+from models.vocabulary import DocType, Retention, Secrecy, Urgency
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _strict_date(value: Any) -> Any:
+    """成文日期 / 印发日期 as YYYY-MM-DD (a YAML date or a string of that form)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("应为日期 YYYY-MM-DD，不含时间")
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(f"日期「{value}」应写作 YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"日期「{value}」不存在") from None
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_strict_date)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Names = Annotated[list[Name], Field(max_length=500)]
+Text = Annotated[str, Field(min_length=1, max_length=200_000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Attachment(_Strict):
+    """附件 (or the 印发件 of a 印发 notice): a title and a body."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    body: Text
+
+
+class Approval(_Strict):
+    """审批路径: 核稿 people, 会签 people (any order), the 签发人."""
+
+    review: Names = []
+    cosign: Names = []
+    sign: Name | None = None
+
+
+class DocumentSpec(_Strict):
+    """公文要素 as a person writes them (design.md §3.1)."""
+
+    doc_type: DocType
+    issuer: Annotated[list[Name], BeforeValidator(_one_or_many), Field(min_length=1, max_length=20)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    to: Names = []
+    body: Text
+    attachments: Annotated[list[Attachment], Field(max_length=50)] = []
+    enclosure: Attachment | None = None
+    note: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    date: IsoDate | None = None
+    cc_report: Names = []
+    cc: Names = []
+    printer: Name | None = None
+    print_date: IsoDate | None = None
+    copy_no: Annotated[int, Field(strict=True, ge=1, le=999_999)] | None = None
+    secret: Secrecy | None = None
+    secret_term: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    urgency: Urgency | None = None
+    retention: Retention | None = None
+    approval: Approval | None = None
+    ref: str | None = None
+
+    @field_validator("ref")
+    @classmethod
+    def _valid_ref(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ReferenceNumber.parse(value)
+            except InputError as error:
+                raise ValueError(error.message) from None
+        return value
+
+    @property
+    def lead_issuer(self) -> str:
+        """主办机关: the first issuer of a 联合行文."""
+        return self.issuer[0]
+
+    @property
+    def reference(self) -> ReferenceNumber | None:
+        return ReferenceNumber.parse(self.ref) if self.ref else None
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready mapping of the keys that are set, in spec order."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def parse_spec(data: Any) -> tuple[DocumentSpec, list[str]]:
+    """Validate raw spec data; return the spec and the control-character warnings."""
+    if not isinstance(data, dict):
+        raise InputError("公文内容应为映射（键: 值）", "（根）")
+    cleaned, warnings = strip_control_characters(data)
+    try:
+        return DocumentSpec.model_validate(cleaned), warnings
+    except ValidationError as exc:
+        raise input_error(exc) from None

@@ -1,0 +1,179 @@
+"""SQLModel tables of gongwen.
+
+- 目录: ``AgencyRow``, ``PersonRow`` (PIN as salted scrypt hash only),
+  ``GroupRow``, ``RetentionRuleRow``;
+- 公文: ``Document`` (every 要素 of the spec, the 办理状态, the current content
+  version and, once registered, its 发文字号), ``DocumentVersion`` (each content
+  version, kept through 退回修改), ``Decision`` (核稿/会签/签发 decisions);
+- ``ReferenceCounter``: the last 发文顺序号 per (机关代字, 年份);
+- ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
+  (see models.audit_chain).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(JSON, nullable=False), **kwargs)
+
+
+class AgencyRow(SQLModel, table=True):
+    """机关."""
+
+    __tablename__ = "agencies"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    short: str | None = Field(default=None, unique=True)
+    code: str | None = None
+    header: str | None = None
+    fonds: str | None = None
+    email: str | None = None
+    parent: str | None = None
+    seal: str | None = None
+
+
+class PersonRow(SQLModel, table=True):
+    """人员 with roles; ``pin_hash`` is a salted scrypt hash."""
+
+    __tablename__ = "people"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    agency: str
+    roles: list[str] = _json(default_factory=list)
+    pin_hash: str
+    email: str | None = None
+    title: str | None = None
+
+
+class GroupRow(SQLModel, table=True):
+    """收文分组 and its members (agencies, people or groups)."""
+
+    __tablename__ = "recipient_groups"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    members: list[str] = _json(default_factory=list)
+
+
+class RetentionRuleRow(SQLModel, table=True):
+    """Default 保管期限 of a 文种 ('*' for every other 文种)."""
+
+    __tablename__ = "retention_rules"
+    doc_type: str = Field(primary_key=True)
+    retention: str
+
+
+class DocumentContent(SQLModel):
+    """The 公文要素 of a document (design.md §3.1), as stored."""
+
+    doc_type: str = Field(index=True)
+    issuers: list[str] = _json(default_factory=list)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    to: list[str] = _json(default_factory=list)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, str]] = _json(default_factory=list)
+    enclosure: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    date: dt.date | None = None
+    cc_report: list[str] = _json(default_factory=list)
+    cc: list[str] = _json(default_factory=list)
+    printer: str | None = None
+    print_date: dt.date | None = None
+    copy_no: int | None = None
+    secret: str | None = None
+    secret_term: str | None = None
+    urgency: str | None = None
+    retention: str
+    review: list[str] = _json(default_factory=list)
+    cosign: list[str] = _json(default_factory=list)
+    sign: str
+
+
+class Document(DocumentContent, table=True):
+    """A 公文 in its lifecycle: content, 办理状态, and its 发文字号 once registered."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("ref_code", "ref_year", "ref_serial", name="uq_documents_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(index=True)
+    drafter: str
+    version: int = 1
+    round: int = 0
+    lead_code: str
+    ref: str | None = Field(default=None, unique=True)
+    ref_code: str | None = None
+    ref_year: int | None = None
+    ref_serial: int | None = None
+    signed_on: dt.date | None = None
+    registered_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DocumentVersion(SQLModel, table=True):
+    """One content version of a document (拟稿 and each 退回修改 revision)."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    version: int
+    author: str
+    spec: dict[str, Any] = _json(default_factory=dict)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Decision(SQLModel, table=True):
+    """A 核稿/会签/签发 decision: who, approve or return, the opinion (意见), when."""
+
+    __tablename__ = "decisions"
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    round: int
+    version: int
+    step: str
+    person: str
+    approve: bool
+    opinion: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last 发文顺序号 used for (机关代字, 年份)."""
+
+    __tablename__ = "reference_counters"
+    code: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    last_serial: int = 0
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the append-only, hash-chained 审计日志."""
+
+    __tablename__ = "audit_events"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str
+    actor: str
+    action: str = Field(index=True)
+    document_id: int | None = Field(default=None, index=True)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """The single row that holds the chain's last id and hash; locked to append."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_id: int = 0
+    last_hash: str

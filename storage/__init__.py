@@ -1,0 +1,1 @@
+"""Persistence adapters: the database, its migrations and repositories."""

@@ -1,0 +1,52 @@
+"""Saving and loading the directory (机关, 人员, 分组, 保管期限, 发文计数器 seeds)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, delete, select
+
+from models.directory import Agency, CounterSeed, Directory, Group, Person, RetentionRules
+from models.tables import AgencyRow, GroupRow, PersonRow, RetentionRuleRow
+from storage import counters
+
+_DEFAULT = "*"
+
+
+def save_directory(session: Session, *, directory: Directory) -> list[str]:
+    """Replace the directory with ``directory``; seed counters. Returns notes for the user.
+
+    Agencies, people and groups are replaced as a whole (the file is the
+    source of truth); counters are never lowered (a number once used stays used).
+    """
+    for table in (AgencyRow, PersonRow, GroupRow, RetentionRuleRow):
+        session.exec(delete(table))
+    session.add_all(AgencyRow(**a.model_dump()) for a in directory.agencies)
+    session.add_all(PersonRow(**p.model_dump(mode="json")) for p in directory.people)
+    session.add_all(GroupRow(**g.model_dump()) for g in directory.groups)
+    session.add(RetentionRuleRow(doc_type=_DEFAULT, retention=directory.retention.default.value))
+    session.add_all(
+        RetentionRuleRow(doc_type=doc_type.value, retention=term.value)
+        for doc_type, term in directory.retention.by_doc_type.items()
+    )
+    session.flush()
+    return [
+        note
+        for seed in directory.counters
+        if (note := counters.seed(session, code=seed.code, year=seed.year, last=seed.last))
+    ]
+
+
+def load_directory(session: Session) -> Directory:
+    """The stored directory, as the 条例 rules use it."""
+    agencies = [Agency.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(AgencyRow).order_by(AgencyRow.id))]
+    people = [Person.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(PersonRow).order_by(PersonRow.id))]
+    groups = [Group.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(GroupRow).order_by(GroupRow.id))]
+    rules = {row.doc_type: row.retention for row in session.exec(select(RetentionRuleRow))}
+    default = rules.pop(_DEFAULT, None)
+    retention = RetentionRules(**({"default": default} if default else {}), by_doc_type=rules)
+    seeds = [CounterSeed(code=c.code, year=c.year, last=c.last_serial) for c in counters.all_counters(session)]
+    return Directory(agencies, people, groups, seeds, retention)
+
+
+def find_person(session: Session, *, name: str) -> Person | None:
+    row = session.exec(select(PersonRow).where(PersonRow.name == name)).first()
+    return Person.model_validate(row.model_dump(exclude={"id"})) if row else None
