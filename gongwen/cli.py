@@ -158,8 +158,17 @@ def demo(ctx: commands.Context, example: Path | None) -> None:
     commands.demo(ctx, example)
 
 
+def global_options_first(argv: list[str]) -> list[str]:
+    """Let ``--json`` stand anywhere on the line: move it before the command."""
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if "--json" not in head:
+        return argv
+    return ["--json", *(arg for arg in head if arg != "--json"), *argv[len(head) :]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, map errors to messages and exit codes."""
+    argv = global_options_first(sys.argv[1:] if argv is None else argv)
     out = Output(wants_json(argv))
     try:
         code = cli.main(args=argv, prog_name="gongwen", standalone_mode=False)
@@ -174,3 +183,5 @@ def main(argv: list[str] | None = None) -> None:
         out.error("已取消", None)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+if __name__ == "__main__":
+    main()

@@ -92,10 +92,6 @@ def _reason(error: dict[str, Any]) -> str:
 def input_error(exc: ValidationError, prefix: str = "") -> InputError:
     """The first error of a pydantic validation as an InputError naming the field."""
     first = exc.errors(include_url=False)[0]
-    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    # pydantic names the branch of a union in the location ("function-before[…]"); keys never hold "["
+    loc = tuple(part for part in first["loc"] if not (isinstance(part, str) and "[" in part))
     return InputError(_reason(first), field_path(loc, prefix))
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic adds the branch name of a union ("str", "list[str]", "function-before[...]")
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "date"})

@@ -1,0 +1,186 @@
+"""The ``gongwen`` command line: the seed flow, JSON output, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import MetaData, create_engine, select
+
+from gongwen.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "kaifeng"
+
+
+def run(capsys, home: Path, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--home", str(home), *args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def run_json(capsys, home: Path, *args: str) -> tuple[int, dict]:
+    code, out, _ = run(capsys, home, "--json", *args)
+    return code, json.loads(out)
+
+
+def snapshot(home: Path) -> dict[str, list]:
+    """Every row of every table, to prove a refused command wrote nothing."""
+    engine = create_engine(f"sqlite:///{home / 'gongwen.db'}")
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        rows = {name: [tuple(r) for r in connection.execute(select(table))] for name, table in metadata.tables.items()}
+    engine.dispose()
+    return rows
+
+
+def write_spec(tmp_path: Path, name: str, **changes) -> Path:
+    data = yaml.safe_load((EXAMPLE / "notice.yaml").read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, capsys) -> Path:
+    home = tmp_path / "home"
+    code, out, err = run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))
+    assert code == 0, err
+    return home
+
+
+def test_seed_flow_through_the_cli(capsys, home, pins):
+    code, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    assert code == 0
+    doc = str(data["id"])
+    assert run_json(capsys, home, "submit", doc) == (0, {"id": int(doc), "state": "in_review"})
+    code, data = run_json(capsys, home, "decide", doc, "--as", "李红梅", "--pin", pins["李红梅"], "--approve", "--opinion", "同意")
+    assert (code, data["state"]) == (0, "awaiting_signature")
+    code, data = run_json(capsys, home, "decide", doc, "--as", "陈立新", "--pin", pins["陈立新"], "--approve")
+    assert (code, data["state"]) == (0, "signed")
+    code, data = run_json(capsys, home, "issue", doc)
+    assert (code, data["ref"]) == (0, "汴打假〔2022〕3号")
+    code, data = run_json(capsys, home, "audit", "trail", "汴打假〔2022〕3号")
+    assert [e["action"] for e in data["events"]] == ["draft", "submit", "approve", "approve", "register"]
+    code, data = run_json(capsys, home, "audit", "verify", "--all")
+    assert (code, data["ok"]) == (0, True)
+    code, out, _ = run(capsys, home, "show", doc)
+    assert "已登记" in out and "李红梅" in out
+
+
+def test_wrong_pin_exits_3_and_is_audited(capsys, home):
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    doc = str(data["id"])
+    run_json(capsys, home, "submit", doc)
+    code, data = run_json(capsys, home, "decide", doc, "--as", "李红梅", "--pin", "000000", "--approve")
+    assert code == 3
+    assert data == {"error": "PIN 不正确", "field": "pin"}
+    _, trail = run_json(capsys, home, "audit", "trail", doc)
+    assert trail["events"][-1]["action"] == "decision_refused"
+
+
+def test_verify_exits_1_when_the_chain_is_broken(capsys, home):
+    engine = create_engine(f"sqlite:///{home / 'gongwen.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE audit_events SET actor = '某人' WHERE id = 1")
+    engine.dispose()
+    code, data = run_json(capsys, home, "audit", "verify", "--all")
+    assert code == 1
+    assert data["ok"] is False
+    assert "#1" in data["checks"][-1]["detail"]
+
+
+BAD_SPECS = [
+    ({"colour": "红"}, "colour", "未知字段"),
+    ({"title": None}, "title", "缺少必填字段"),
+    ({"date": "2022-02-30"}, "date", "不存在"),
+    ({"doc_type": "请示", "to": ["开封市人民政府", "开封市公安局"]}, "to", "只主送一个"),
+    ({"ref": "汴打假[2022]3号"}, "ref", "「[」不是六角括号"),
+    ({"doc_type": "公文"}, "doc_type", "应为以下之一"),
+    ({"to": ["不存在的机关"]}, "to[0]", "没有机关"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field", "reason"), BAD_SPECS, ids=[b[1] for b in BAD_SPECS])
+def test_bad_spec_exits_2_names_the_field_and_writes_nothing(capsys, home, tmp_path, changes, field, reason):
+    spec = write_spec(tmp_path, "bad.yaml", **changes)
+    before = snapshot(home)
+    code, out, err = run(capsys, home, "--json", "draft", str(spec), "--as", "郭佳佳")
+    assert code == 2
+    error = json.loads(out)
+    assert error["field"] == field
+    assert reason in error["error"]
+    assert "Traceback" not in err
+    assert snapshot(home) == before
+
+
+def test_bad_directory_exits_2_and_keeps_the_loaded_one(capsys, home, tmp_path):
+    data = yaml.safe_load((EXAMPLE / "directory.yaml").read_text(encoding="utf-8"))
+    data["groups"][0]["members"].append("不存在的单位")
+    path = tmp_path / "directory.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = snapshot(home)
+    code, out, err = run(capsys, home, "org", "load", str(path))
+    assert code == 2
+    assert "groups[0].members[" in err and "不存在的单位" in err
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"title: [unclosed", "YAML 格式错误"), (b"\xff\xfe\x00bad", "UTF-8"), (b"- a\n- b\n", "映射")],
+)
+def test_unreadable_spec_files_exit_2(capsys, home, tmp_path, content, reason):
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(content)
+    code, out, err = run(capsys, home, "draft", str(path), "--as", "郭佳佳")
+    assert code == 2
+    assert reason in err
+
+
+def test_missing_file_and_bad_arguments_exit_2(capsys, home):
+    assert run(capsys, home, "draft", "/nonexistent.yaml", "--as", "郭佳佳")[0] == 2
+    assert run(capsys, home, "submit", "abc")[0] == 2
+    assert run(capsys, home, "decide", "1", "--as", "李红梅", "--pin", "1")[0] == 2
+    assert run(capsys, home, "submit", "999")[0] == 2
+
+
+def test_wrong_state_exits_3(capsys, home):
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    code, error = run_json(capsys, home, "issue", str(data["id"]))
+    assert code == 3
+    assert error["field"] == "state" and "草稿" in error["error"]
+
+
+def test_control_characters_are_removed_with_a_warning(capsys, home, tmp_path):
+    spec = write_spec(tmp_path, "ctl.yaml", title="关于印发\x07方案的通知")
+    code, out, err = run(capsys, home, "--json", "draft", str(spec), "--as", "郭佳佳")
+    assert code == 0
+    assert json.loads(out)["warnings"] == ["title：已删除 1 个控制字符"]
+    code, out, _ = run(capsys, home, "show", str(json.loads(out)["id"]))
+    assert "关于印发方案的通知" in out
+
+
+def test_demo_in_a_fresh_process_prints_the_seed_number(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gongwen.cli", "--home", str(tmp_path), "--json", "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ref"] == "汴打假〔2022〕3号"
+    assert data["audit_ok"] is True
