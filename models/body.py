@@ -14,8 +14,8 @@ _CN_NUMERAL = "一二三四五六七八九十百零"
 _LEVELS = (
     (1, re.compile(rf"^[{_CN_NUMERAL}]+、")),
     (2, re.compile(rf"^（[{_CN_NUMERAL}]+）")),
-    (3, re.compile(r"^\d+[.．]")),
-    (4, re.compile(r"^（\d+）")),
+    (3, re.compile(r"^[0-9]+[.．](?![0-9])")),
+    (4, re.compile(r"^（[0-9]+）")),
 )
 
 

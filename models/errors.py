@@ -5,8 +5,10 @@
     │   └── NotFound          an id, reference or name that does not exist (exit 2)
     ├── NotAllowed            not allowed now (exit 3)
     │   ├── TransitionError   the lifecycle has no such action in this state
-    │   └── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
-    └── VerificationFailed    a check of stored data failed (exit 1)
+    │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
+    │   └── ArchiveLocked     a stored version under retention or legal hold
+    ├── VerificationFailed    a check of stored data failed (exit 1)
+    └── ServiceUnavailable    archive store or mail server unreachable: transient (exit 4)
 
 Every error carries a Chinese message for the people who read it and, where it
 applies, the dotted path of the input field it is about.
@@ -56,7 +58,17 @@ class RefusedDecision(NotAllowed):
     """A 核稿/会签/签发 decision refused: unknown person, missing role, wrong PIN."""
 
 
+class ArchiveLocked(NotAllowed):
+    """A version under retention (保管期限) or legal hold may not be deleted or replaced."""
+
+
 class VerificationFailed(GongwenError):
     """A verification of stored data (audit chain, 四性检测) failed."""
 
     exit_code = 1
+
+
+class ServiceUnavailable(GongwenError):
+    """An outside service (archive store, mail server) did not answer; try again later."""
+
+    exit_code = 4

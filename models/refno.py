@@ -17,12 +17,12 @@ LEFT, RIGHT = "\u3014", "\u3015"  # 〔 〕
 
 #: Brackets people type instead of 六角括号, each with the one it stands for.
 LOOKALIKES: dict[str, str] = {
-    **dict.fromkeys("[(（〈【［《﹝〖｛{<＜「『", LEFT),
-    **dict.fromkeys("])）〉】］》﹞〗｝}>＞」』", RIGHT),
+    **dict.fromkeys("[(（〈【［《﹝〖〘｛{<＜「『", LEFT),
+    **dict.fromkeys("])）〉】］》﹞〗〙｝}>＞」』", RIGHT),
 }
 
 _CODE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]+$")
-_FORM = re.compile(rf"^(?P<code>[^{LEFT}{RIGHT}]+){LEFT}(?P<year>\d{{4}}){RIGHT}(?P<serial>[1-9]\d*)号$")
+_FORM = re.compile(rf"^(?P<code>[^{LEFT}{RIGHT}]+){LEFT}(?P<year>[0-9]{{4}}){RIGHT}(?P<serial>[1-9][0-9]*)号$")
 _FIELD = "ref"
 
 
@@ -70,6 +70,8 @@ def check_code(code: str) -> None:
     """机关代字: letters of the agency's short name, without a trailing 字."""
     if not code or not _CODE.match(code):
         raise InputError(f"机关代字「{code}」只能由汉字、字母和数字组成", _FIELD)
+    if "第" in code:
+        raise InputError(f"机关代字「{code}」中不能有「第」", _FIELD)
     if code.endswith("字"):
         raise InputError(f"机关代字「{code}」后不加「字」", _FIELD)
 
@@ -79,7 +81,7 @@ def _explain(text: str) -> str:
     if LEFT not in text or RIGHT not in text:
         return f"「{text}」缺少六角括号「{LEFT}{RIGHT}」"
     year = text[text.index(LEFT) + 1 : text.index(RIGHT)] if text.index(LEFT) < text.index(RIGHT) else ""
-    if not re.fullmatch(r"\d{4}", year):
+    if not re.fullmatch(r"[0-9]{4}", year):
         return f"年份「{year}」应为四位阿拉伯数字"
     tail = text[text.index(RIGHT) + 1 :]
     if not tail.endswith("号"):

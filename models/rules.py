@@ -17,7 +17,8 @@ naming the field:
 - ``ref`` is only for rendering an issued document, never for a new draft.
 
 ``route_for`` gives the 审批路径: the spec's approval, else the directory's people
-with the role in the issuing agencies.
+with the role in the issuing agencies and their offices (an explicit empty
+``review`` list skips 核稿; 会签 parties are only ever named in the spec).
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def route_for(spec: DocumentSpec, directory: Directory) -> Route:
     approval = spec.approval
     issuing = {directory.agency(name).name for name in spec.issuer}
     issuing |= {a.name for a in directory.agencies if a.parent in issuing}
-    if approval is not None and approval.review:
-        review = tuple(approval.review)
+    if approval is not None and "review" in approval.model_fields_set:
+        review = tuple(approval.review)  # an explicit empty list skips 核稿
     else:
         review = tuple(p.name for p in directory.people_with(Role.REVIEWER, issuing))
     cosign = tuple(approval.cosign) if approval is not None else ()

@@ -62,6 +62,7 @@ _REASONS = {
     "model_attributes_type": "应为映射（键: 值）",
     "date_type": "应为日期 YYYY-MM-DD",
     "bool_type": "应为 true 或 false",
+    "string_pattern_mismatch": "格式不正确",
 }
 
 

@@ -1,0 +1,105 @@
+"""The archive package of one 件 (DA/T 22-2015 归档文件整理规则) — pure rules.
+
+- 档号: 全宗号-WS·年度-保管期限代码-件号 (with the 机构 segment when given),
+  e.g. ``J001-WS·2022-D30-0003``; 件号 four digits, zero padded, consecutive
+  within (全宗号, 年度, 保管期限).
+- 归档章 fields: 全宗号, 年度, 保管期限, 件号, 页数 (and 机构 when given).
+- Object keys: ``<全宗号>/<年度>/<保管期限代码>/<档号>/<file>``.
+- Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the
+  manifest's own SHA-256 is what the database and the audit chain record.
+- Retention: 10年 and 30年 lock the objects for that many years from archiving;
+  永久 adds a legal hold on top of the longest retention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+
+from models.audit_chain import canonical_json
+from models.vocabulary import Retention
+
+CATEGORY = "WS"  # 文书档案
+PERMANENT_LOCK_YEARS = 100
+
+#: Files of a package, with the formats allowed for them (可用性).
+FILES = {
+    "document.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "document.pdf": "application/pdf",
+    "metadata.json": "application/json",
+    "audit-trail.json": "application/json",
+}
+MANIFEST = "manifest.json"
+
+#: 要素 every package's metadata must carry (完整性).
+REQUIRED_METADATA = (
+    "archive_code",
+    "fonds",
+    "year",
+    "retention",
+    "item_no",
+    "pages",
+    "ref",
+    "title",
+    "doc_type",
+    "issuers",
+    "date",
+    "document_id",
+)
+
+
+def archive_code(fonds: str, year: int, retention: Retention, item_no: int, unit: str | None = None) -> str:
+    """档号 of one 件."""
+    segments = [fonds, f"{CATEGORY}·{year}", retention.code, *([unit] if unit else []), f"{item_no:04d}"]
+    return "-".join(segments)
+
+
+def object_key(fonds: str, year: int, retention: Retention, code: str, name: str) -> str:
+    return f"{fonds}/{year}/{retention.code}/{code}/{name}"
+
+
+def digest(data: bytes) -> dict[str, object]:
+    """Fixity of one file: size, SHA-256 and SM3."""
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "sm3": hashlib.new("sm3", data).hexdigest()}
+
+
+@dataclass(frozen=True)
+class ArchiveStamp:
+    """归档章: the fields stamped on the first page of an archived 件."""
+
+    fonds: str
+    year: int
+    retention: str
+    item_no: int
+    pages: int
+
+
+def manifest(code: str, files: dict[str, bytes]) -> dict[str, object]:
+    """The manifest of a package: every file's fixity, in name order."""
+    return {
+        "archive_code": code,
+        "files": [{"name": name, "media_type": FILES.get(name, ""), **digest(files[name])} for name in sorted(files)],
+    }
+
+
+def manifest_bytes(content: dict[str, object]) -> bytes:
+    return canonical_json(content).encode()
+
+
+def manifest_hash(content: dict[str, object]) -> str:
+    return hashlib.sha256(manifest_bytes(content)).hexdigest()
+
+
+def lock_until(retention: Retention, archived_at: dt.datetime) -> tuple[dt.datetime, bool]:
+    """Retention end and legal hold for a 保管期限 (永久: longest term + legal hold)."""
+    years = retention.years or PERMANENT_LOCK_YEARS
+    try:
+        until = archived_at.replace(year=archived_at.year + years)
+    except ValueError:  # 29 February
+        until = archived_at.replace(year=archived_at.year + years, day=28)
+    return until, retention is Retention.PERMANENT
+
+
+def stamp_fields(stamp: ArchiveStamp) -> dict[str, object]:
+    return asdict(stamp)
