@@ -5,7 +5,10 @@
 - 公文: ``Document`` (every 要素 of the spec, the 办理状态, the current content
   version and, once registered, its 发文字号), ``DocumentVersion`` (each content
   version, kept through 退回修改), ``Decision`` (核稿/会签/签发 decisions);
-- ``ReferenceCounter``: the last 发文顺序号 per (机关代字, 年份);
+- ``ReferenceCounter``: the last 发文顺序号 per (机关代字, 年份); ``ItemCounter``:
+  the last 件号 per (全宗号, 年度, 保管期限);
+- ``PrintedFile``: the files 印制 produced (docx, PDF);
+- ``ArchiveRecord``: an archived 件 (档号, object keys and versions, manifest hash);
 - ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
   (see models.audit_chain).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -154,6 +157,50 @@ class ReferenceCounter(SQLModel, table=True):
     code: str = Field(primary_key=True)
     year: int = Field(primary_key=True)
     last_serial: int = 0
+
+
+class PrintedFile(SQLModel, table=True):
+    """A file produced by 印制 (the issued .docx, its PDF), kept until it is archived."""
+
+    __tablename__ = "printed_files"
+    __table_args__ = (UniqueConstraint("document_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    name: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str
+    pages: int | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ItemCounter(SQLModel, table=True):
+    """The last 件号 used within (全宗号, 年度, 保管期限)."""
+
+    __tablename__ = "item_counters"
+    fonds: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    retention: str = Field(primary_key=True)
+    last_item: int = 0
+
+
+class ArchiveRecord(SQLModel, table=True):
+    """An archived 件: its 档号, where its files are, and the manifest's hash."""
+
+    __tablename__ = "archive_records"
+    __table_args__ = (UniqueConstraint("fonds", "year", "retention", "item_no", name="uq_archive_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", unique=True)
+    archive_code: str = Field(unique=True, index=True)
+    fonds: str
+    year: int = Field(index=True)
+    retention: str
+    item_no: int
+    pages: int
+    store: str
+    prefix: str
+    manifest_sha256: str
+    versions: dict[str, str] = _json(default_factory=dict)
+    archived_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):
