@@ -1,9 +1,8 @@
 """The archive package of one 件 (DA/T 22-2015 归档文件整理规则) — pure rules.
 
-- 档号: 全宗号-WS·年度-保管期限代码-件号 (with the 机构 segment when given),
-  e.g. ``J001-WS·2022-D30-0003``; 件号 four digits, zero padded, consecutive
+- 档号: 全宗号-WS·年度-保管期限代码-件号, e.g. ``J001-WS·2022-D30-0003``; 件号 four digits, zero padded, consecutive
   within (全宗号, 年度, 保管期限).
-- 归档章 fields: 全宗号, 年度, 保管期限, 件号, 页数 (and 机构 when given).
+- 归档章 fields: 全宗号, 年度, 保管期限, 件号, 页数.
 - Object keys: ``<全宗号>/<年度>/<保管期限代码>/<档号>/<file>``.
 - Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the
   manifest's own SHA-256 is what the database and the audit chain record.
@@ -49,10 +48,9 @@ REQUIRED_METADATA = (
 )
 
 
-def archive_code(fonds: str, year: int, retention: Retention, item_no: int, unit: str | None = None) -> str:
-    """档号 of one 件."""
-    segments = [fonds, f"{CATEGORY}·{year}", retention.code, *([unit] if unit else []), f"{item_no:04d}"]
-    return "-".join(segments)
+def archive_code(fonds: str, year: int, retention: Retention, item_no: int) -> str:
+    """档号 of one 件 (without the optional 机构 segment)."""
+    return f"{fonds}-{CATEGORY}·{year}-{retention.code}-{item_no:04d}"
 
 
 def object_key(fonds: str, year: int, retention: Retention, code: str, name: str) -> str:

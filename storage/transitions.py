@@ -48,7 +48,8 @@ def _route(document: Document) -> Route:
     return Route(review=tuple(document.review), cosign=tuple(document.cosign), sign=document.sign)
 
 
-def _move(session: Session, document: Document, action: Action, *, actor: str, detail: dict | None = None) -> State:
+def move(session: Session, document: Document, action: Action, *, actor: str, detail: dict | None = None) -> State:
+    """Apply ``action`` through the transition table and append its audit entry."""
     target = next_state(State(document.state), action, _route(document), _approved(session, document))
     before = document.state
     document.state = target.value
@@ -139,7 +140,7 @@ def submit(db: Database, *, document_id: int) -> State:
         document = documents.get(session, document_id=document_id, lock=True)
         transition(State(document.state), Action.SUBMIT)
         document.round += 1
-        return _move(session, document, Action.SUBMIT, actor=document.drafter, detail={"round": document.round})
+        return move(session, document, Action.SUBMIT, actor=document.drafter, detail={"round": document.round})
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def _decide(session: Session, document_id: int, name: str, pin: str, approve: bo
         )
     )
     session.flush()
-    target = _move(session, document, action, actor=name, detail={"step": step.value, "opinion": opinion})
+    target = move(session, document, action, actor=name, detail={"step": step.value, "opinion": opinion})
     if target is State.SIGNED:
         document.signed_on = on
         session.add(document)
@@ -215,7 +216,7 @@ def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
         person = find_person(session, name=name)
         if name != document.drafter or person is None or not verify_pin(pin, person.pin_hash):
             raise RefusedDecision("只有拟稿人凭本人 PIN 可以撤销", "as")
-        return _move(session, document, Action.WITHDRAW, actor=name)
+        return move(session, document, Action.WITHDRAW, actor=name)
 
 
 def register(db: Database, *, document_id: int, actor: str = SYSTEM) -> ReferenceNumber:
@@ -233,5 +234,5 @@ def register(db: Database, *, document_id: int, actor: str = SYSTEM) -> Referenc
         number = ReferenceNumber(document.lead_code, year, serial)
         document.ref, document.ref_code, document.ref_year, document.ref_serial = str(number), number.code, year, serial
         document.registered_at = utcnow()
-        _move(session, document, Action.REGISTER, actor=actor, detail={"ref": str(number)})
+        move(session, document, Action.REGISTER, actor=actor, detail={"ref": str(number)})
         return number

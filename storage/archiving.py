@@ -1,0 +1,181 @@
+"""归档: put one document's package into the archive store, once.
+
+``archive`` runs in one transaction under the document's row lock: it takes the
+next 件号 (storage.counters), builds the package (the printed .docx and PDF,
+``metadata.json``, ``audit-trail.json`` and the manifest with SHA-256 and SM3),
+puts every file into the store under the retention of the 保管期限, records the
+``ArchiveRecord`` and moves the document to 已归档 with an audit entry holding
+the manifest hash.
+
+- Idempotent: a document with an archive record returns that record.
+- Outage-safe: if the store fails, the transaction rolls back (the 件号 is
+  given back, the document stays where it was) and ServiceUnavailable is raised;
+  files already put by the failed attempt are found by their hash and reused
+  by the next attempt, so the retry adds no second version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlmodel import Session, select
+
+from models import archive_package as pkg
+from models.errors import InputError
+from models.lifecycle import Action, State, transition
+from models.tables import ArchiveRecord, AuditEvent, Document, PrintedFile, utcnow
+from models.vocabulary import Retention
+from storage import audit_log, counters, documents
+from storage.archive.base import ArchiveStore, Lock, LockMode, StoredVersion
+from storage.directory_store import load_directory
+from storage.transitions import SYSTEM, move
+
+SHA256_METADATA = "sha256"
+
+
+def package_metadata(document: Document, record: ArchiveRecord) -> dict[str, object]:
+    """metadata.json: every 要素 of the document, its 档号 and 归档章 fields."""
+    return {
+        "document_id": document.id,
+        "archive_code": record.archive_code,
+        "fonds": record.fonds,
+        "year": record.year,
+        "retention": record.retention,
+        "item_no": record.item_no,
+        "pages": record.pages,
+        "ref": document.ref,
+        "doc_type": document.doc_type,
+        "issuers": document.issuers,
+        "title": document.title,
+        "to": document.to,
+        "cc_report": document.cc_report,
+        "cc": document.cc,
+        "date": (document.date or document.signed_on).isoformat(),
+        "signed_on": document.signed_on.isoformat() if document.signed_on else None,
+        "printer": document.printer,
+        "secret": document.secret,
+        "urgency": document.urgency,
+        "drafter": document.drafter,
+        "approval": {"review": document.review, "cosign": document.cosign, "sign": document.sign},
+        "attachments": [a["title"] for a in document.attachments],
+        "stamp": pkg.stamp_fields(
+            pkg.ArchiveStamp(record.fonds, record.year, record.retention, record.item_no, record.pages)
+        ),
+    }
+
+
+def trail_json(entries: list[AuditEvent]) -> bytes:
+    """audit-trail.json: the document's audit entries with their chain hashes."""
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "detail": json.loads(e.detail),
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in entries
+    ]
+    return json.dumps(rows, ensure_ascii=False, indent=1).encode()
+
+
+def find_record(session: Session, *, document_id: int) -> ArchiveRecord | None:
+    return session.exec(select(ArchiveRecord).where(ArchiveRecord.document_id == document_id)).first()
+
+
+def printed_files(session: Session, *, document_id: int) -> dict[str, PrintedFile]:
+    rows = session.exec(select(PrintedFile).where(PrintedFile.document_id == document_id))
+    return {row.name: row for row in rows}
+
+
+def archive(
+    db,
+    store: ArchiveStore,
+    *,
+    document_id: int,
+    store_name: str,
+    lock_mode: LockMode = "COMPLIANCE",
+    now: dt.datetime | None = None,
+) -> ArchiveRecord:
+    """Archive a 已核发 document once; return its record."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        existing = find_record(session, document_id=document_id)
+        if existing is not None:
+            return existing
+        transition(State(document.state), Action.ARCHIVE)
+        record = _new_record(session, document, store_name)
+        files = _package_files(session, document, record)
+        content = pkg.manifest(record.archive_code, files)
+        files[pkg.MANIFEST] = pkg.manifest_bytes(content)
+        archived_at = now or utcnow()
+        until, hold = pkg.lock_until(Retention(record.retention), archived_at)
+        lock = Lock(lock_mode, until, hold)
+        record.manifest_sha256 = pkg.manifest_hash(content)
+        record.archived_at = archived_at
+        record.versions = {
+            name: _put_once(store, f"{record.prefix}/{name}", data, lock, record).version_id
+            for name, data in files.items()
+        }
+        session.add(record)
+        session.flush()
+        move(
+            session,
+            document,
+            Action.ARCHIVE,
+            actor=SYSTEM,
+            detail={"archive_code": record.archive_code, "manifest_sha256": record.manifest_sha256},
+        )
+        return record
+
+
+def _new_record(session: Session, document: Document, store_name: str) -> ArchiveRecord:
+    directory = load_directory(session)
+    lead = directory.agency(document.issuers[0], "issuer[0]")
+    if not lead.fonds:
+        raise InputError(f"「{lead.name}」没有全宗号，不能归档", "fonds")
+    retention = Retention(document.retention)
+    year = (document.date or document.signed_on).year
+    item_no = counters.take_next_item(session, fonds=lead.fonds, year=year, retention=retention.value)
+    code = pkg.archive_code(lead.fonds, year, retention, item_no)
+    printed = printed_files(session, document_id=document.id)
+    pdf = printed.get("document.pdf")
+    return ArchiveRecord(
+        document_id=document.id,
+        archive_code=code,
+        fonds=lead.fonds,
+        year=year,
+        retention=retention.value,
+        item_no=item_no,
+        pages=pdf.pages if pdf and pdf.pages else 0,
+        store=store_name,
+        prefix=pkg.object_key(lead.fonds, year, retention, code, "").rstrip("/"),
+        manifest_sha256="",
+    )
+
+
+def _package_files(session: Session, document: Document, record: ArchiveRecord) -> dict[str, bytes]:
+    printed = printed_files(session, document_id=document.id)
+    missing = [name for name in ("document.docx", "document.pdf") if name not in printed]
+    if missing:
+        raise InputError(f"公文 {document.id} 缺少印制文件：{'、'.join(missing)}", "printed_files")
+    metadata = json.dumps(package_metadata(document, record), ensure_ascii=False, indent=1).encode()
+    return {
+        "document.docx": printed["document.docx"].content,
+        "document.pdf": printed["document.pdf"].content,
+        "metadata.json": metadata,
+        "audit-trail.json": trail_json(audit_log.trail(session, document_id=document.id)),
+    }
+
+
+def _put_once(store: ArchiveStore, key: str, data: bytes, lock: Lock, record: ArchiveRecord) -> StoredVersion:
+    """Put a file unless an earlier, interrupted attempt already stored these exact bytes."""
+    digest = pkg.digest(data)["sha256"]
+    for version in store.versions(key):
+        if version.key == key and version.metadata.get(SHA256_METADATA) == digest:
+            return version
+    metadata = {SHA256_METADATA: digest, "archive_code": record.archive_code, "retention": record.retention}
+    return store.put(key, data, metadata=metadata, lock=lock)
