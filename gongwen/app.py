@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from gongwen.settings import Settings
+from storage.archive.base import ArchiveStore
+from storage.archive.local import LocalArchiveStore
 from storage.database import Database
 from storage.migrations import upgrade
 
@@ -23,3 +25,8 @@ class App:
         database = Database.from_url(self.settings.effective_database_url)
         upgrade(database.engine)
         return database
+
+    @cached_property
+    def archive_store(self) -> ArchiveStore:
+        """The archive store chosen by GONGWEN_ARCHIVE (local folder under the home by default)."""
+        return LocalArchiveStore(self.settings.home.resolve() / "archive")

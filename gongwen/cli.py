@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from gongwen import commands
+from gongwen import audit_commands, commands
 from gongwen.output import Output, wants_json
 from models.errors import GongwenError
 
@@ -126,6 +126,14 @@ def issue(ctx: commands.Context, doc: int) -> None:
     commands.issue(ctx, doc)
 
 
+@cli.command()
+@DOC
+@click.pass_obj
+def archive(ctx: commands.Context, doc: int) -> None:
+    """归档已核发的公文（归档库中断后可重试）。"""
+    commands.archive(ctx, doc)
+
+
 @cli.group()
 def audit() -> None:
     """审计：查询、核验。"""
@@ -141,13 +149,33 @@ def audit_trail(ctx: commands.Context, ref: str) -> None:
 
 @audit.command("verify")
 @click.argument("ref", required=False)
-@click.option("--all", "everything", is_flag=True, help="核验全部")
+@click.option("--all", "everything", is_flag=True, help="核验全部归档公文")
 @click.pass_obj
 def audit_verify(ctx: commands.Context, ref: str | None, everything: bool) -> None:
-    """核验审计链（以及指定公文的登记记录）；有问题时退出码为 1。"""
+    """四性检测（真实性、完整性、可用性、安全性）；有失败项时退出码为 1。"""
     if bool(ref) == everything:
         raise click.UsageError("请给出发文字号，或使用 --all")
-    commands.audit_verify(ctx, ref)
+    audit_commands.audit_verify(ctx, ref)
+
+
+@audit.command("find")
+@click.option("--ref", help="发文字号")
+@click.option("--year", type=int, help="年度")
+@click.option("--issuer", help="发文机关（名称的一部分）")
+@click.option("--text", help="标题中的文字")
+@click.pass_obj
+def audit_find(ctx: commands.Context, ref: str | None, year: int | None, issuer: str | None, text: str | None) -> None:
+    """查找归档公文。"""
+    audit_commands.audit_find(ctx, ref, year, issuer, text)
+
+
+@audit.command("get")
+@click.argument("ref")
+@click.option("-o", "out_dir", required=True, type=click.Path(path_type=Path), help="输出目录")
+@click.pass_obj
+def audit_get(ctx: commands.Context, ref: str, out_dir: Path) -> None:
+    """取出归档公文的原始文件、元数据和办理记录。"""
+    audit_commands.audit_get(ctx, ref, out_dir)
 
 
 @cli.command()

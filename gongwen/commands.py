@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import click
-
 from gongwen.app import App
 from gongwen.files import read_yaml
 from gongwen.output import Output
@@ -21,7 +19,7 @@ from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Document
-from storage import audit_log, documents, transitions
+from storage import archiving, audit_log, documents, transitions
 from storage.directory_store import save_directory
 from storage.migrations import upgrade
 
@@ -147,6 +145,14 @@ def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
     ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已撤销")
 
 
+def archive(ctx: Context, doc: int) -> None:
+    record = archiving.archive(ctx.app.db, ctx.app.archive_store, document_id=doc, store_name=ctx.app.settings.archive)
+    ctx.out.done(
+        {"id": doc, "archive_code": record.archive_code, "manifest_sha256": record.manifest_sha256},
+        f"公文 {doc} 已归档，档号 {record.archive_code}",
+    )
+
+
 def issue(ctx: Context, doc: int) -> None:
     number = transitions.register(ctx.app.db, document_id=doc)
     ctx.out.done({"id": doc, "ref": str(number)}, f"公文 {doc} 已登记，发文字号：{number}")
@@ -169,30 +175,6 @@ def audit_trail(ctx: Context, ref: str) -> None:
     ]
     text = "\n".join(f"#{e.id} {e.at} {e.actor} {e.action} {e.detail}" for e in entries)
     ctx.out.done({"id": document.id, "ref": document.ref, "events": rows}, text or "（无记录）")
-
-
-def audit_verify(ctx: Context, ref: str | None) -> None:
-    with ctx.app.db.transaction() as session:
-        checks = []
-        if ref is not None:
-            document = _document_by_ref(session, ref)
-            registered = any(e.action == "register" for e in audit_log.trail(session, document_id=document.id))
-            checks.append(
-                {
-                    "name": "登记记录",
-                    "ok": registered == (document.ref is not None),
-                    "detail": f"公文 {document.id} 的登记与审计记录一致" if registered == (document.ref is not None)
-                    else f"公文 {document.id} 的发文字号与审计记录不一致",
-                }
-            )
-        report = audit_log.verify(session)
-        checks.append(
-            {"name": "审计链", "ok": report.ok, "detail": report.reason or f"{report.checked} 条记录，链完整"}
-        )
-    ok = all(c["ok"] for c in checks)
-    ctx.out.done({"ok": ok, "checks": checks}, "\n".join(f"{'通过' if c['ok'] else '失败'} {c['name']}：{c['detail']}" for c in checks))
-    if not ok:
-        raise click.exceptions.Exit(1)
 
 
 def demo(ctx: Context, example: Path | None) -> None:

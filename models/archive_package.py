@@ -7,7 +7,7 @@
 - Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the
   manifest's own SHA-256 is what the database and the audit chain record.
 - Retention: 10年 and 30年 lock the objects for that many years from archiving;
-  永久 adds a legal hold on top of the longest retention.
+  永久 adds a legal hold on top of the longest retention the servers keep.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from models.vocabulary import Retention
 
 CATEGORY = "WS"  # 文书档案
 PERMANENT_LOCK_YEARS = 100
+#: The latest retain-until S3 servers keep: Ceph RGW stores it as 32-bit seconds
+#: and silently wraps a later date to 1970, which would unlock the object.
+LATEST_LOCK = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.timezone.utc)
 
 #: Files of a package, with the formats allowed for them (可用性).
 FILES = {
@@ -90,13 +93,17 @@ def manifest_hash(content: dict[str, object]) -> str:
 
 
 def lock_until(retention: Retention, archived_at: dt.datetime) -> tuple[dt.datetime, bool]:
-    """Retention end and legal hold for a 保管期限 (永久: longest term + legal hold)."""
+    """Retention end and legal hold for a 保管期限.
+
+    10年 / 30年: that many years from archiving. 永久: a legal hold, plus the
+    longest retention the servers keep (100 years, capped at ``LATEST_LOCK``).
+    """
     years = retention.years or PERMANENT_LOCK_YEARS
     try:
         until = archived_at.replace(year=archived_at.year + years)
     except ValueError:  # 29 February
         until = archived_at.replace(year=archived_at.year + years, day=28)
-    return until, retention is Retention.PERMANENT
+    return min(until, LATEST_LOCK), retention is Retention.PERMANENT
 
 
 def stamp_fields(stamp: ArchiveStamp) -> dict[str, object]:

@@ -8,6 +8,7 @@ counter row is locked there. On PostgreSQL rows are locked with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,11 +25,18 @@ def sqlite_url(path: Path) -> str:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the locking behaviour gongwen relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 60, "check_same_thread": False}, json_serializer=_json_text
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+
+
+def _json_text(value: object) -> str:
+    """JSON columns keep Chinese as characters, so they can be searched."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

@@ -98,7 +98,8 @@ def test_verify_exits_1_when_the_chain_is_broken(capsys, home):
     code, data = run_json(capsys, home, "audit", "verify", "--all")
     assert code == 1
     assert data["ok"] is False
-    assert "#1" in data["checks"][-1]["detail"]
+    chain = next(check for check in data["checks"] if check["name"] == "审计链")
+    assert chain["ok"] is False and "#1" in chain["detail"]
 
 
 BAD_SPECS = [

@@ -1,0 +1,109 @@
+"""Auditors' commands: find, get and verify archived documents (归档检索, 四性检测)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from doc_templates import reading
+from models import archive_package as pkg
+from models.errors import InputError, NotFound, VerificationFailed
+from models.refno import ReferenceNumber
+from storage import archive_checks, archiving, audit_log
+from storage.archive_search import find, record_for_ref
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def audit_find(ctx, ref: str | None, year: int | None, issuer: str | None, text: str | None) -> None:
+    if ref is not None:
+        ReferenceNumber.parse(ref, "ref")
+    with ctx.app.db.transaction() as session:
+        found = find(session, ref=ref, year=year, issuer=issuer, text=text)
+    rows = [
+        {
+            "ref": f.document.ref,
+            "archive_code": f.record.archive_code,
+            "title": f.document.title,
+            "issuers": f.document.issuers,
+            "year": f.record.year,
+            "retention": f.record.retention,
+            "archived_at": f.record.archived_at.isoformat(),
+        }
+        for f in found
+    ]
+    lines = [f"{r['archive_code']}　{r['ref']}　{r['title']}" for r in rows]
+    ctx.out.done({"count": len(rows), "results": rows}, "\n".join(lines) or "没有找到归档公文")
+
+
+def _archived(session, ref: str):
+    ReferenceNumber.parse(ref, "REF")
+    found = record_for_ref(session, ref=ref)
+    if found is None:
+        raise NotFound(f"没有发文字号为「{ref}」的归档公文", "REF")
+    return found
+
+
+def audit_get(ctx, ref: str, out_dir: Path) -> None:
+    """Write the archived files (checked against the manifest), and the current audit trail."""
+    store = ctx.app.archive_store
+    with ctx.app.db.transaction() as session:
+        found = _archived(session, ref)
+        trail = audit_log.trail(session, document_id=found.document.id)
+    record = found.record
+    target = out_dir / record.archive_code
+    if target.exists():
+        raise InputError(f"目标目录「{target}」已存在，不会覆盖", "-o")
+    files = {name: store.get(f"{record.prefix}/{name}", version) for name, version in record.versions.items()}
+    manifest = json.loads(files[pkg.MANIFEST])
+    for entry in manifest["files"]:
+        if pkg.digest(files[entry["name"]])["sha256"] != entry["sha256"]:
+            raise VerificationFailed(f"{entry['name']} 与清单不符，未写出任何文件", "REF")
+    target.mkdir(parents=True)
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+    (target / "current-audit-trail.json").write_bytes(archiving.trail_json(trail))
+    ctx.out.done(
+        {"ref": ref, "archive_code": record.archive_code, "dir": str(target), "files": sorted(files)},
+        f"已取出 {record.archive_code}（{ref}）到 {target}",
+    )
+
+
+def audit_verify(ctx, ref: str | None) -> None:
+    """四性检测 of one archived document or of all; exit 1 naming every failed check."""
+    store = ctx.app.archive_store
+    now = _now()
+    results = []
+    with ctx.app.db.transaction() as session:
+        general = [archive_checks.check_chain(session)]
+        if ref is not None:
+            records = [_archived(session, ref).record]
+        else:
+            general.append(archive_checks.archived_without_package(session))
+            records = [f.record for f in find(session, limit=10**9)]
+        show = ref is None and not ctx.out.as_json and sys.stderr.isatty()
+        progress = click.progressbar(records, label="四性检测", file=sys.stderr)
+        with progress if show else nullcontext(records) as items:
+            for record in items:
+                checks = archive_checks.check_package(session, store, record, reading, now)
+                results.append((record, checks))
+    failures = [c for c in general if not c.ok] + [c for _, checks in results for c in checks if not c.ok]
+    data = {
+        "ok": not failures,
+        "checks": [c.as_dict() for c in general]
+        + [{**c.as_dict(), "archive_code": r.archive_code} for r, checks in results for c in checks],
+        "packages": len(results),
+    }
+    lines = [f"{'通过' if c.ok else '失败'} {c.property}·{c.name}：{c.detail}" for c in general]
+    for record, checks in results:
+        lines += [f"{'通过' if c.ok else '失败'} {record.archive_code} {c.property}·{c.name}：{c.detail}" for c in checks]
+    ctx.out.done(data, "\n".join(lines))
+    if failures:
+        raise click.exceptions.Exit(1)
