@@ -19,7 +19,7 @@ from storage.archive_search import find, record_for_ref
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def audit_find(ctx, ref: str | None, year: int | None, issuer: str | None, text: str | None) -> None:
@@ -103,7 +103,9 @@ def audit_verify(ctx, ref: str | None) -> None:
     }
     lines = [f"{'通过' if c.ok else '失败'} {c.property}·{c.name}：{c.detail}" for c in general]
     for record, checks in results:
-        lines += [f"{'通过' if c.ok else '失败'} {record.archive_code} {c.property}·{c.name}：{c.detail}" for c in checks]
+        lines += [
+            f"{'通过' if c.ok else '失败'} {record.archive_code} {c.property}·{c.name}：{c.detail}" for c in checks
+        ]
     ctx.out.done(data, "\n".join(lines))
     if failures:
         raise click.exceptions.Exit(1)

@@ -211,5 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         out.error("已取消", None)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
     main()

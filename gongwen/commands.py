@@ -181,5 +181,3 @@ def demo(ctx: Context, example: Path | None) -> None:
     from gongwen.demo import run_demo
 
     run_demo(ctx, example)
-
-

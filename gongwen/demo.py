@@ -52,7 +52,9 @@ def run_demo(ctx, example: Path | None) -> None:
     route = [(name, "核稿") for name in document.review] + [(name, "会签") for name in document.cosign]
     route.append((document.sign, "签发"))
     for name, step in route:
-        outcome = transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True, opinion="同意")
+        outcome = transitions.decide(
+            db, document_id=document.id, name=name, pin=pins[name], approve=True, opinion="同意"
+        )
         say(f"   {step}：{name} 同意 → {outcome.state.label}")
 
     number = transitions.register(db, document_id=document.id)

@@ -23,7 +23,7 @@ CATEGORY = "WS"  # 文书档案
 PERMANENT_LOCK_YEARS = 100
 #: The latest retain-until S3 servers keep: Ceph RGW stores it as 32-bit seconds
 #: and silently wraps a later date to 1970, which would unlock the object.
-LATEST_LOCK = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.timezone.utc)
+LATEST_LOCK = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.UTC)
 
 #: Files of a package, with the formats allowed for them (可用性).
 FILES = {

@@ -138,7 +138,9 @@ def _fixity(record: ArchiveRecord, files: dict[str, bytes], manifest: dict | Non
         actual = pkg.digest(files[name])
         for algorithm in ("sha256", "sm3"):
             if actual[algorithm] != entry[algorithm]:
-                return Check(AUTHENTIC, "固定性（SHA-256/SM3）", False, f"{name} 的 {algorithm.upper()} 与清单不符（文件被改动）")
+                return Check(
+                    AUTHENTIC, "固定性（SHA-256/SM3）", False, f"{name} 的 {algorithm.upper()} 与清单不符（文件被改动）"
+                )
     return Check(AUTHENTIC, "固定性（SHA-256/SM3）", True, f"{len(listed)} 个文件的 SHA-256 与 SM3 均与清单一致")
 
 
@@ -146,9 +148,11 @@ def _archive_entry(session: Session, record: ArchiveRecord) -> Check:
     query = select(AuditEvent).where(AuditEvent.document_id == record.document_id, AuditEvent.action == "archive")
     entries = list(session.exec(query))
     details = [json.loads(entry.detail) for entry in entries]
-    ok = len(details) == 1 and details[0].get("manifest_sha256") == record.manifest_sha256 and details[0].get(
-        "archive_code"
-    ) == record.archive_code
+    ok = (
+        len(details) == 1
+        and details[0].get("manifest_sha256") == record.manifest_sha256
+        and details[0].get("archive_code") == record.archive_code
+    )
     detail = "归档记录与审计日志一致" if ok else "数据库中的归档记录与审计日志中的归档记录不符"
     return Check(AUTHENTIC, "归档记录", ok, detail)
 
@@ -176,17 +180,23 @@ def _metadata_matches(document: Document | None, files: dict[str, bytes], reader
 def _required_metadata(files: dict[str, bytes]) -> Check:
     metadata = json.loads(files["metadata.json"]) if _is_json(files.get("metadata.json", b"")) else {}
     missing = [key for key in pkg.REQUIRED_METADATA if metadata.get(key) in (None, "", [])]
-    return Check(COMPLETE, "元数据齐全", not missing, "必备元数据齐全" if not missing else f"缺少：{'、'.join(missing)}")
+    return Check(
+        COMPLETE, "元数据齐全", not missing, "必备元数据齐全" if not missing else f"缺少：{'、'.join(missing)}"
+    )
 
 
 def _item_numbers(session: Session, record: ArchiveRecord) -> Check:
     query = select(ArchiveRecord.item_no).where(
-        ArchiveRecord.fonds == record.fonds, ArchiveRecord.year == record.year, ArchiveRecord.retention == record.retention
+        ArchiveRecord.fonds == record.fonds,
+        ArchiveRecord.year == record.year,
+        ArchiveRecord.retention == record.retention,
     )
     numbers = sorted(session.exec(query))
     ok = numbers == list(range(1, len(numbers) + 1))
     scope = f"{record.fonds}/{record.year}/{record.retention}"
-    return Check(COMPLETE, "件号连续", ok, f"{scope} 件号 1–{len(numbers)} 连续" if ok else f"{scope} 件号不连续：{numbers}")
+    return Check(
+        COMPLETE, "件号连续", ok, f"{scope} 件号 1–{len(numbers)} 连续" if ok else f"{scope} 件号不连续：{numbers}"
+    )
 
 
 def _usable(files: dict[str, bytes], readers: Readers) -> list[Check]:
@@ -208,7 +218,7 @@ def _usable(files: dict[str, bytes], readers: Readers) -> list[Check]:
 
 def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> list[Check]:
     retention = Retention(record.retention)
-    needed, hold = pkg.lock_until(retention, record.archived_at.replace(tzinfo=record.archived_at.tzinfo or dt.timezone.utc))
+    needed, hold = pkg.lock_until(retention, record.archived_at.replace(tzinfo=record.archived_at.tzinfo or dt.UTC))
     problems = []
     for name, version_id in record.versions.items():
         try:
@@ -218,18 +228,30 @@ def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> lis
             continue
         if lock is None or not lock.active(now) or lock.until < needed - dt.timedelta(days=1) or lock.legal_hold < hold:
             problems.append(f"{name} 未处于应有的保留期或法律保留之下")
-    locked = Check(SECURE, "保留与法律保留", not problems, "各文件均处于保留期内" if not problems else "；".join(problems))
+    locked = Check(
+        SECURE, "保留与法律保留", not problems, "各文件均处于保留期内" if not problems else "；".join(problems)
+    )
     recorded = {(f"{record.prefix}/{n}", v) for n, v in record.versions.items()}
     present = store.versions(record.prefix + "/")
-    extra = [f"{v.key}@{v.version_id}" + ("（删除标记）" if v.is_delete_marker else "") for v in present if (v.key, v.version_id) not in recorded]
-    versions = Check(SECURE, "无意外版本", not extra, "没有意外版本或删除标记" if not extra else f"意外版本：{'、'.join(extra)}")
+    extra = [
+        f"{v.key}@{v.version_id}" + ("（删除标记）" if v.is_delete_marker else "")
+        for v in present
+        if (v.key, v.version_id) not in recorded
+    ]
+    versions = Check(
+        SECURE, "无意外版本", not extra, "没有意外版本或删除标记" if not extra else f"意外版本：{'、'.join(extra)}"
+    )
     return [locked, versions]
 
 
 def archived_without_package(session: Session) -> Check:
     """完整性 across the archive: every 已归档 document has an archive record."""
-    query = select(Document.id).where(Document.state == "archived").where(
-        Document.id.not_in(select(ArchiveRecord.document_id))
+    query = (
+        select(Document.id)
+        .where(Document.state == "archived")
+        .where(Document.id.not_in(select(ArchiveRecord.document_id)))
     )
     orphans = list(session.exec(query))
-    return Check(COMPLETE, "已归档公文均有归档包", not orphans, "全部有归档包" if not orphans else f"缺少归档包的公文：{orphans}")
+    return Check(
+        COMPLETE, "已归档公文均有归档包", not orphans, "全部有归档包" if not orphans else f"缺少归档包的公文：{orphans}"
+    )

@@ -24,14 +24,17 @@ from sqlmodel import Session, select
 from models import archive_package as pkg
 from models.errors import InputError
 from models.lifecycle import Action, State, transition
-from models.tables import ArchiveRecord, AuditEvent, Document, PrintedFile, utcnow
+from models.tables import ArchiveRecord, AuditEvent, Document, utcnow
 from models.vocabulary import Retention
 from storage import audit_log, counters, documents
 from storage.archive.base import ArchiveStore, Lock, LockMode, StoredVersion
 from storage.directory_store import load_directory
+from storage.printing import printed_files
 from storage.transitions import SYSTEM, move
 
 SHA256_METADATA = "sha256"
+#: How much earlier a reused version's retention may end than a fresh one would (retries come within hours).
+RETRY_WINDOW = dt.timedelta(days=1)
 
 
 def package_metadata(document: Document, record: ArchiveRecord) -> dict[str, object]:
@@ -84,11 +87,6 @@ def trail_json(entries: list[AuditEvent]) -> bytes:
 
 def find_record(session: Session, *, document_id: int) -> ArchiveRecord | None:
     return session.exec(select(ArchiveRecord).where(ArchiveRecord.document_id == document_id)).first()
-
-
-def printed_files(session: Session, *, document_id: int) -> dict[str, PrintedFile]:
-    rows = session.exec(select(PrintedFile).where(PrintedFile.document_id == document_id))
-    return {row.name: row for row in rows}
 
 
 def archive(
@@ -171,11 +169,16 @@ def _package_files(session: Session, document: Document, record: ArchiveRecord) 
     }
 
 
+def _holds(kept: Lock | None, wanted: Lock) -> bool:
+    """A version found from an earlier attempt is reused only if still locked as asked."""
+    return kept is not None and kept.legal_hold >= wanted.legal_hold and kept.until >= wanted.until - RETRY_WINDOW
+
+
 def _put_once(store: ArchiveStore, key: str, data: bytes, lock: Lock, record: ArchiveRecord) -> StoredVersion:
     """Put a file unless an earlier, interrupted attempt already stored these exact bytes."""
     digest = pkg.digest(data)["sha256"]
     for version in store.versions(key):
-        if version.key == key and version.metadata.get(SHA256_METADATA) == digest:
+        if version.key == key and version.metadata.get(SHA256_METADATA) == digest and _holds(version.lock, lock):
             return version
     metadata = {SHA256_METADATA: digest, "archive_code": record.archive_code, "retention": record.retention}
     return store.put(key, data, metadata=metadata, lock=lock)

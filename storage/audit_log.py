@@ -23,7 +23,7 @@ def append(
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     entry = ChainEntry(
         id=head.last_id + 1,
-        at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         actor=actor,
         action=action,
         document_id=document_id,

@@ -37,9 +37,18 @@ def save_directory(session: Session, *, directory: Directory) -> list[str]:
 
 def load_directory(session: Session) -> Directory:
     """The stored directory, as the 条例 rules use it."""
-    agencies = [Agency.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(AgencyRow).order_by(AgencyRow.id))]
-    people = [Person.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(PersonRow).order_by(PersonRow.id))]
-    groups = [Group.model_validate(row.model_dump(exclude={"id"})) for row in session.exec(select(GroupRow).order_by(GroupRow.id))]
+    agencies = [
+        Agency.model_validate(row.model_dump(exclude={"id"}))
+        for row in session.exec(select(AgencyRow).order_by(AgencyRow.id))
+    ]
+    people = [
+        Person.model_validate(row.model_dump(exclude={"id"}))
+        for row in session.exec(select(PersonRow).order_by(PersonRow.id))
+    ]
+    groups = [
+        Group.model_validate(row.model_dump(exclude={"id"}))
+        for row in session.exec(select(GroupRow).order_by(GroupRow.id))
+    ]
     rules = {row.doc_type: row.retention for row in session.exec(select(RetentionRuleRow))}
     default = rules.pop(_DEFAULT, None)
     retention = RetentionRules(**({"default": default} if default else {}), by_doc_type=rules)

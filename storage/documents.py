@@ -54,7 +54,14 @@ def create_draft(
 
 
 def replace_content(
-    session: Session, *, document: Document, spec: DocumentSpec, author: str, route: Route, retention: Retention, lead_code: str
+    session: Session,
+    *,
+    document: Document,
+    spec: DocumentSpec,
+    author: str,
+    route: Route,
+    retention: Retention,
+    lead_code: str,
 ) -> Document:
     """A new content version of a 草稿 (after 退回修改); earlier versions are kept."""
     for key, value in content_of(spec, route=route, retention=retention).items():

@@ -11,12 +11,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlmodel import Session, select
+
 from models.lifecycle import Action, State, transition
 from models.tables import PrintedFile
 from storage import documents
-from storage.archiving import printed_files
 from storage.database import Database
 from storage.transitions import SYSTEM, move
+
+
+def printed_files(session: Session, *, document_id: int) -> dict[str, PrintedFile]:
+    """The files printed for a document, by name."""
+    rows = session.exec(select(PrintedFile).where(PrintedFile.document_id == document_id))
+    return {row.name: row for row in rows}
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,9 @@ def revise(db: Database, *, document_id: int, spec: DocumentSpec, author: str) -
             retention=spec.retention or directory.retention_for(spec.doc_type),
             lead_code=lead_code(spec, directory),
         )
-        audit_log.append(session, actor=author, action="revise", document_id=document.id, detail={"version": document.version})
+        audit_log.append(
+            session, actor=author, action="revise", document_id=document.id, detail={"version": document.version}
+        )
         return document
 
 
@@ -171,7 +173,9 @@ def decide(
         raise
 
 
-def _decide(session: Session, document_id: int, name: str, pin: str, approve: bool, opinion: str, on: dt.date) -> Outcome:
+def _decide(
+    session: Session, document_id: int, name: str, pin: str, approve: bool, opinion: str, on: dt.date
+) -> Outcome:
     document = documents.get(session, document_id=document_id, lock=True)
     state = State(document.state)
     action = Action.APPROVE if approve else Action.RETURN

@@ -7,17 +7,30 @@ Guarantees every implementation gives (DA/T 70-2018 安全性):
 - retention: a version is locked until ``Lock.until`` (COMPLIANCE: for
   everyone; GOVERNANCE: same here, gongwen never bypasses) and while under
   legal hold; ``delete`` of a locked version raises ArchiveLocked;
-- user metadata round-trips, including Chinese text;
+- user metadata round-trips, including Chinese text (names: ``check_metadata``);
 - an unreachable store raises ServiceUnavailable, never a half-written object.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from models.errors import InputError
+
 LockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+_METADATA_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """User metadata names are lower-case ASCII words (S3 servers fold case and RGW turns
+    '_' into '-'); values are text, Chinese included."""
+    for name in metadata:
+        if not _METADATA_NAME.fullmatch(name):
+            raise InputError(f"元数据名「{name}」不合法：只能用小写字母、数字和下划线，以字母开头", "metadata")
+    return metadata
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ import uuid
 from pathlib import Path
 
 from models.errors import ArchiveLocked, InputError, NotFound
-from storage.archive.base import Lock, StoredVersion
+from storage.archive.base import Lock, StoredVersion, check_metadata
 
 _READ_ONLY = 0o444
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def check_key(key: str) -> str:
@@ -59,7 +59,7 @@ class LocalArchiveStore:
         staged = Path(self._staging / version_id)
         staged.mkdir()
         meta = {
-            "metadata": metadata,
+            "metadata": check_metadata(metadata),
             "lock": {"mode": lock.mode, "until": lock.until.isoformat(), "legal_hold": lock.legal_hold},
             "size": len(data),
             "stored_at": self._clock().isoformat(),

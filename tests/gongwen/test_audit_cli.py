@@ -9,9 +9,8 @@ import pytest
 
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
-
-from tests.gongwen.test_cli import run, run_json
-from tests.storage.archive.test_archiving import dispatched_document
+from tests.gongwen.cli_runner import run, run_json
+from tests.storage.archive.helpers import dispatched_document
 from tests.storage.helpers import load
 
 REF = "汴打假〔2022〕3号"

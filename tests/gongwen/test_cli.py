@@ -11,22 +11,10 @@ import pytest
 import yaml
 from sqlalchemy import MetaData, create_engine, select
 
-from gongwen.cli import main
+from tests.gongwen.cli_runner import run, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kaifeng"
-
-
-def run(capsys, home: Path, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--home", str(home), *args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
-
-
-def run_json(capsys, home: Path, *args: str) -> tuple[int, dict]:
-    code, out, _ = run(capsys, home, "--json", *args)
-    return code, json.loads(out)
 
 
 def snapshot(home: Path) -> dict[str, list]:
@@ -65,7 +53,9 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
     assert code == 0
     doc = str(data["id"])
     assert run_json(capsys, home, "submit", doc) == (0, {"id": int(doc), "state": "in_review"})
-    code, data = run_json(capsys, home, "decide", doc, "--as", "李红梅", "--pin", pins["李红梅"], "--approve", "--opinion", "同意")
+    code, data = run_json(
+        capsys, home, "decide", doc, "--as", "李红梅", "--pin", pins["李红梅"], "--approve", "--opinion", "同意"
+    )
     assert (code, data["state"]) == (0, "awaiting_signature")
     code, data = run_json(capsys, home, "decide", doc, "--as", "陈立新", "--pin", pins["陈立新"], "--approve")
     assert (code, data["state"]) == (0, "signed")

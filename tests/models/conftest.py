@@ -21,6 +21,7 @@ from models.spec import DocumentSpec, parse_spec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kaifeng"
 
+
 @pytest.fixture(scope="session")
 def kf_data() -> dict[str, Any]:
     """Raw kaifeng directory (with plain demo PINs); never mutate it."""
@@ -110,8 +111,6 @@ def build_directory(pin_hash: str) -> Callable[..., Directory]:
             if "pin" not in person and "pin_hash" not in person:
                 person["pin_hash"] = pin_hash
             persons.append(person)
-        return parse_directory(
-            {"agencies": list(agencies), "people": persons, "groups": list(groups), **rest}
-        )
+        return parse_directory({"agencies": list(agencies), "people": persons, "groups": list(groups), **rest})
 
     return build

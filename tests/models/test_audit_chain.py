@@ -61,7 +61,7 @@ def test_entry_hash_is_sha256_of_canonical_json() -> None:
 
 def test_every_entry_links_to_the_previous() -> None:
     entries = _chain()
-    for before, after in zip(entries, entries[1:]):
+    for before, after in zip(entries, entries[1:], strict=False):
         assert after.prev_hash == before.hash
 
 

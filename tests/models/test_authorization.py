@@ -153,9 +153,7 @@ def test_wrong_pin_with_real_hash(kf: Directory, kf_pins: dict[str, str]) -> Non
 
 @pytest.mark.parametrize(("name", "step"), [("李红梅", Step.REVIEW), ("赵丽", Step.COSIGN), ("陈立新", Step.SIGN)])
 def test_valid_decider_passes(kf: Directory, kf_pins: dict[str, str], name: str, step: Step) -> None:
-    person = _check(
-        kf, name, step, already=frozenset({"张伟"}), pin=lambda p: verify_pin(kf_pins[p.name], p.pin_hash)
-    )
+    person = _check(kf, name, step, already=frozenset({"张伟"}), pin=lambda p: verify_pin(kf_pins[p.name], p.pin_hash))
     assert person is kf.person(name)
 
 

@@ -77,7 +77,12 @@ def test_seed_enclosure_structure(kf_notice: DocumentSpec) -> None:
     assert kf_notice.enclosure is not None
     parts = paragraphs(kf_notice.enclosure.body)
     headings = [(p.level, p.text[:6]) for p in parts if p.level]
-    assert [h for h in headings if h[0] == 1] == [(1, "一、总体要求"), (1, "二、宣传重点"), (1, "三、创新方式"), (1, "四、加强组织")]
+    assert [h for h in headings if h[0] == 1] == [
+        (1, "一、总体要求"),
+        (1, "二、宣传重点"),
+        (1, "三、创新方式"),
+        (1, "四、加强组织"),
+    ]
     assert [h for h in headings if h[0] == 2] == [(2, "（一）紧扣主"), (2, "（二）聚焦重")]
     assert [p.text.split(".")[0] for p in parts if p.level == 3] == [str(i) for i in range(1, 14)]
     assert len(parts) == 22

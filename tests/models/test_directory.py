@@ -169,7 +169,13 @@ def test_counter_seed_for_unknown_code(kf_variant: Callable[[], dict[str, Any]])
         ({"agencies": [{"name": "甲", "parent": "乙"}, {"name": "乙", "parent": "甲"}]}, "agencies[0].parent", "循环"),
         ({"agencies": [{"name": "甲", "parent": "甲"}]}, "agencies[0].parent", "循环"),
         (
-            {"agencies": [{"name": "甲", "parent": "丙"}, {"name": "乙", "parent": "甲"}, {"name": "丙", "parent": "乙"}]},
+            {
+                "agencies": [
+                    {"name": "甲", "parent": "丙"},
+                    {"name": "乙", "parent": "甲"},
+                    {"name": "丙", "parent": "乙"},
+                ]
+            },
             "agencies[0].parent",
             "循环",
         ),
@@ -188,14 +194,36 @@ def test_counter_seed_for_unknown_code(kf_variant: Callable[[], dict[str, Any]])
             "一组 → 二组 → 一组",
         ),
         (
-            {"agencies": [{"name": "甲"}], "groups": [{"name": "外", "members": ["甲", "内"]}, {"name": "内", "members": ["再内"]}, {"name": "再内", "members": ["内"]}]},
+            {
+                "agencies": [{"name": "甲"}],
+                "groups": [
+                    {"name": "外", "members": ["甲", "内"]},
+                    {"name": "内", "members": ["再内"]},
+                    {"name": "再内", "members": ["内"]},
+                ],
+            },
             "groups[0].members",
             "内 → 再内 → 内",
         ),
-        ({"agencies": [{"name": "甲"}], "groups": [{"name": "组", "members": ["甲"]}, {"name": "组", "members": ["甲"]}]}, "groups[1].name", "重复"),
+        (
+            {
+                "agencies": [{"name": "甲"}],
+                "groups": [{"name": "组", "members": ["甲"]}, {"name": "组", "members": ["甲"]}],
+            },
+            "groups[1].name",
+            "重复",
+        ),
         ({"agencies": [{"name": "甲"}], "groups": [{"name": "甲", "members": ["甲"]}]}, "groups[0].name", "重名"),
-        ({"agencies": [{"name": "甲", "code": "甲"}], "counters": [{"code": "甲", "year": 2022, "last": -1}]}, "counters[0].last", "应 ≥ 0"),
-        ({"agencies": [{"name": "甲", "code": "甲"}], "counters": [{"code": "甲", "year": 22, "last": 1}]}, "counters[0].year", "应 ≥ 1000"),
+        (
+            {"agencies": [{"name": "甲", "code": "甲"}], "counters": [{"code": "甲", "year": 2022, "last": -1}]},
+            "counters[0].last",
+            "应 ≥ 0",
+        ),
+        (
+            {"agencies": [{"name": "甲", "code": "甲"}], "counters": [{"code": "甲", "year": 22, "last": 1}]},
+            "counters[0].year",
+            "应 ≥ 1000",
+        ),
         ({"retention": {"default": "5年"}}, "retention.default", "永久"),
         ({"bogus": []}, "bogus", "未知字段"),
     ],
@@ -269,7 +297,9 @@ def test_pin_hash_is_salted() -> None:
     assert first.split("$")[:4] == ["scrypt", str(2**14), "8", "1"]
 
 
-@pytest.mark.parametrize("stored", ["", "scrypt$1$2$3", "bcrypt$16384$8$1$00$00", "scrypt$x$8$1$00$00", "scrypt$16384$8$1$zz$00"])
+@pytest.mark.parametrize(
+    "stored", ["", "scrypt$1$2$3", "bcrypt$16384$8$1$00$00", "scrypt$x$8$1$00$00", "scrypt$16384$8$1$zz$00"]
+)
 def test_verify_pin_rejects_malformed_hashes(stored: str) -> None:
     assert verify_pin("123456", stored) is False
 
@@ -285,7 +315,16 @@ def test_pin_hash_given_is_kept(build_directory: Build, pin_hash: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "level"),
-    [(PROV, 0), (GOV, 0), ("中共开封市委宣传部", 0), (LG, 1), ("开封市公安局", 1), ("杞县人民政府", 1), (OFFICE, 2), ("杞县打击侵权假冒工作领导小组", 2)],
+    [
+        (PROV, 0),
+        (GOV, 0),
+        ("中共开封市委宣传部", 0),
+        (LG, 1),
+        ("开封市公安局", 1),
+        ("杞县人民政府", 1),
+        (OFFICE, 2),
+        ("杞县打击侵权假冒工作领导小组", 2),
+    ],
 )
 def test_level(kf: Directory, name: str, level: int) -> None:
     assert kf.level(kf.agency(name)) == level

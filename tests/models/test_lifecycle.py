@@ -188,7 +188,13 @@ def test_progress_pending_keeps_route_order() -> None:
         # no 核稿 and no 会签: submit goes straight to 待签发
         (State.DRAFT, Action.SUBMIT, Route(review=(), cosign=(), sign="庚"), (), State.AWAITING_SIGNATURE),
         # 核稿 done, no 会签: to 待签发
-        (State.IN_REVIEW, Action.APPROVE, Route(review=("甲",), cosign=(), sign="庚"), ("甲",), State.AWAITING_SIGNATURE),
+        (
+            State.IN_REVIEW,
+            Action.APPROVE,
+            Route(review=("甲",), cosign=(), sign="庚"),
+            ("甲",),
+            State.AWAITING_SIGNATURE,
+        ),
         # with parties nothing is skipped
         (State.DRAFT, Action.SUBMIT, Route(review=("甲",), cosign=(), sign="庚"), (), State.IN_REVIEW),
         (State.IN_REVIEW, Action.APPROVE, Route(review=("甲",), cosign=("丁",), sign="庚"), ("甲",), State.COSIGNING),

@@ -63,7 +63,7 @@ def test_lookalike_right_bracket_is_named(char: str) -> None:
     assert f"「{char}」" in info.value.message
 
 
-@pytest.mark.parametrize(("left", "right"), list(zip(LEFT_LOOKALIKES, RIGHT_LOOKALIKES)))
+@pytest.mark.parametrize(("left", "right"), list(zip(LEFT_LOOKALIKES, RIGHT_LOOKALIKES, strict=True)))
 def test_lookalike_pair_names_the_first_wrong_character(left: str, right: str) -> None:
     with pytest.raises(InputError) as info:
         ReferenceNumber.parse(f"汴打假{left}2022{right}3号")
@@ -168,7 +168,11 @@ def test_constructor_rejects_invalid_parts(code: str, year: int, serial: int, ex
 
 
 def test_numbers_order_by_code_year_serial() -> None:
-    refs = [ReferenceNumber("汴打假", 2022, 10), ReferenceNumber("汴打假", 2021, 99), ReferenceNumber("汴打假", 2022, 3)]
+    refs = [
+        ReferenceNumber("汴打假", 2022, 10),
+        ReferenceNumber("汴打假", 2021, 99),
+        ReferenceNumber("汴打假", 2022, 3),
+    ]
     assert [r.serial for r in sorted(refs)] == [99, 3, 10]
 
 
@@ -183,7 +187,9 @@ def test_input_error_survives_pickling() -> None:
 
 # -- round trip -------------------------------------------------------------------
 
-_CODE_CHARS = "汴打假办发豫政国京沪粤津冀晋辽吉黑苏浙皖闽赣鲁鄂湘桂琼渝川贵云藏陕甘青宁新港澳函电令" + "ABCXYZabcxyz0123456789"
+_CODE_CHARS = (
+    "汴打假办发豫政国京沪粤津冀晋辽吉黑苏浙皖闽赣鲁鄂湘桂琼渝川贵云藏陕甘青宁新港澳函电令" + "ABCXYZabcxyz0123456789"
+)
 
 
 def _random_numbers(count: int) -> list[ReferenceNumber]:

@@ -131,9 +131,7 @@ def test_upward_opinion_copied_to_subordinate(make: Make, kf: Directory) -> None
         ([OFFICE, PROV], "issuer[1]", "河南省打击侵犯知识产权和制售假冒伪劣商品工作领导小组办公室"),
     ],
 )
-def test_joint_issue_of_different_levels(
-    make: Make, kf: Directory, issuers: list[str], field: str, named: str
-) -> None:
+def test_joint_issue_of_different_levels(make: Make, kf: Directory, issuers: list[str], field: str, named: str) -> None:
     _fails(make(issuer=issuers), kf, field, "同级", named)
 
 
@@ -198,7 +196,10 @@ def test_secret_without_copy_no(make: Make, kf: Directory) -> None:
     _fails(make(secret="绝密", secret_term="10年"), kf, "copy_no")
 
 
-@pytest.mark.parametrize("changes", [{"secret": "秘密", "copy_no": 1}, {"secret": "机密", "secret_term": "5年", "copy_no": 12}, {"copy_no": 7}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"secret": "秘密", "copy_no": 1}, {"secret": "机密", "secret_term": "5年", "copy_no": 12}, {"copy_no": 7}],
+)
 def test_secret_with_copy_no_passes(make: Make, kf: Directory, changes: dict[str, Any]) -> None:
     check_spec(make(**changes), kf)
 
@@ -211,7 +212,10 @@ def test_print_date_before_date(make: Make, kf: Directory) -> None:
     _fails(make(date="2022-01-01", print_date="2021-12-31"), kf, "print_date")
 
 
-@pytest.mark.parametrize(("date", "print_date"), [("2022-04-29", "2022-04-29"), ("2022-04-29", "2022-05-06"), (None, "2020-01-01"), ("2022-04-29", None)])
+@pytest.mark.parametrize(
+    ("date", "print_date"),
+    [("2022-04-29", "2022-04-29"), ("2022-04-29", "2022-05-06"), (None, "2020-01-01"), ("2022-04-29", None)],
+)
 def test_print_date_not_before_date_passes(make: Make, kf: Directory, date: str | None, print_date: str | None) -> None:
     check_spec(make(date=date, print_date=print_date), kf)
 
@@ -252,8 +256,12 @@ def test_recipients_by_short_name_person_and_group_pass(make: Make, kf: Director
     check_spec(make(to=["市市场监督管理局", COUNTY_GROUPS, "刘志强"]), kf)
 
 
-@pytest.mark.parametrize(("doc_type", "ok"), [("通知", False), ("函", False), ("公告", True), ("纪要", True), ("命令", True)])
-def test_main_recipient_required_except_for_public_documents(make: Make, kf: Directory, doc_type: str, ok: bool) -> None:
+@pytest.mark.parametrize(
+    ("doc_type", "ok"), [("通知", False), ("函", False), ("公告", True), ("纪要", True), ("命令", True)]
+)
+def test_main_recipient_required_except_for_public_documents(
+    make: Make, kf: Directory, doc_type: str, ok: bool
+) -> None:
     spec = make(doc_type=doc_type, to=[])
     if ok:
         check_spec(spec, kf)

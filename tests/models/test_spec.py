@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from models.errors import InputError
 from models.refno import ReferenceNumber
@@ -204,7 +205,15 @@ def test_issuer_accepts_a_single_string_or_a_list() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("12", "应为整数"), (True, "应为整数"), (False, "应为整数"), (1.0, "应为整数"), (0, "应 ≥ 1"), (-1, "应 ≥ 1"), (1_000_000, "应 ≤ 999999")],
+    [
+        ("12", "应为整数"),
+        (True, "应为整数"),
+        (False, "应为整数"),
+        (1.0, "应为整数"),
+        (0, "应 ≥ 1"),
+        (-1, "应 ≥ 1"),
+        (1_000_000, "应 ≤ 999999"),
+    ],
 )
 def test_bad_copy_no(value: Any, message: str) -> None:
     error = _error(_with(copy_no=value))
@@ -317,6 +326,6 @@ def test_good_ref(make_spec: Callable[..., DocumentSpec]) -> None:
 
 
 def test_spec_is_frozen(kf_notice: DocumentSpec) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         kf_notice.title = "改"  # type: ignore[misc]
     assert kf_notice.title.startswith("关于印发")

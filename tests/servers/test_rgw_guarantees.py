@@ -50,7 +50,7 @@ from minio.retention import Retention  # noqa: E402
 from minio.versioningconfig import SUSPENDED, VersioningConfig  # noqa: E402
 
 # The latest retain-until date RGW 16.2 stores faithfully (2**32 - 1 seconds since 1970).
-RGW_MAX_RETAIN_UNTIL = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.timezone.utc)
+RGW_MAX_RETAIN_UNTIL = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.UTC)
 TITLE = "关于印发《开封市公文处理办法》的通知"
 
 
@@ -90,7 +90,7 @@ def bucket(owner: Minio) -> str:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def put(client: Minio, bucket: str, key: str, data: bytes, **kwargs):
@@ -211,9 +211,7 @@ def test_governance_needs_bypass(owner: Minio, bucket: str) -> None:
     assert owner.get_object(bucket, "g", version_id=written.version_id).read() == b"gov"
 
     # x-amz-bypass-governance-retention: true (the owner holds s3:BypassGovernanceRetention)
-    errors = list(
-        owner.remove_objects(bucket, [DeleteObject("g", written.version_id)], bypass_governance_mode=True)
-    )
+    errors = list(owner.remove_objects(bucket, [DeleteObject("g", written.version_id)], bypass_governance_mode=True))
     assert errors == []
     assert versions(owner, bucket, "g") == []
 
@@ -242,7 +240,7 @@ def test_legal_hold_and_retention_together(owner: Minio, bucket: str) -> None:
     headers = lock_headers(owner, bucket, "p")
     assert headers["x-amz-object-lock-legal-hold"] == "ON"
     assert headers["x-amz-object-lock-mode"] == "COMPLIANCE"
-    time.sleep(max(0.0, (until - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1.1)
+    time.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds()) + 1.1)
     # retention over, legal hold still on
     refused(lambda: owner.remove_object(bucket, "p", version_id=written.version_id))
 
@@ -291,7 +289,7 @@ def test_per_object_retention_has_second_granularity(owner: Minio, bucket: str) 
     until = now() + dt.timedelta(seconds=2)
     written = put(owner, bucket, "s", b"s", retention=Retention(COMPLIANCE, until))
     refused(lambda: owner.remove_object(bucket, "s", version_id=written.version_id))
-    time.sleep(max(0.0, (until - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1.1)
+    time.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds()) + 1.1)
     owner.remove_object(bucket, "s", version_id=written.version_id)
     assert versions(owner, bucket, "s") == []
     # a date in the past is rejected
@@ -313,7 +311,7 @@ def test_retain_until_past_2106_wraps_and_unlocks(owner: Minio, bucket: str) -> 
     beyond = RGW_MAX_RETAIN_UNTIL + dt.timedelta(seconds=1)
     wrapped = put(owner, bucket, "beyond", b"x", retention=Retention(COMPLIANCE, beyond))
     stored = retain_until(lock_headers(owner, bucket, "beyond"))
-    assert stored == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), stored
+    assert stored == dt.datetime(1970, 1, 1, tzinfo=dt.UTC), stored
     owner.remove_object(bucket, "beyond", version_id=wrapped.version_id)  # not protected at all
     assert versions(owner, bucket, "beyond") == []
 

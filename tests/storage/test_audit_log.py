@@ -31,7 +31,9 @@ def test_entries_get_consecutive_ids_and_link_to_the_previous_hash(db):
 def test_changing_one_row_is_detected_and_named(db):
     _fill(db)
     with db.transaction() as session:
-        session.execute(text("UPDATE audit_events SET detail = :detail WHERE id = 3"), {"detail": '{"n":2,"text":"改"}'})
+        session.execute(
+            text("UPDATE audit_events SET detail = :detail WHERE id = 3"), {"detail": '{"n":2,"text":"改"}'}
+        )
     with db.transaction() as session:
         report = audit_log.verify(session)
     assert (report.ok, report.broken_id) == (False, 3)

@@ -11,7 +11,6 @@ from models.spec import Approval
 from models.vocabulary import Role
 from storage import audit_log, documents, transitions
 from storage.directory_store import load_directory
-
 from tests.storage.helpers import DRAFTER, REVIEWER, SIGNER, audit_actions, load, signed_document
 
 
@@ -106,7 +105,9 @@ def test_refused_decisions_are_audited_and_change_nothing(loaded, notice, pins, 
     document = transitions.draft(loaded, spec=spec, drafter=DRAFTER)
     transitions.submit(loaded, document_id=document.id)
     with pytest.raises(RefusedDecision, match=reason):
-        transitions.decide(loaded, document_id=document.id, name=name, pin=pins[pin_of] if pin_of else "000000", approve=True)
+        transitions.decide(
+            loaded, document_id=document.id, name=name, pin=pins[pin_of] if pin_of else "000000", approve=True
+        )
     with loaded.transaction() as session:
         assert documents.get(session, document_id=document.id).state == State.IN_REVIEW
         assert documents.decisions(session, document_id=document.id) == []

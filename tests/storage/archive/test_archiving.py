@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 from sqlalchemy import text
 
-from doc_templates import reading
 from models.errors import ServiceUnavailable
-from models.lifecycle import Action
-from storage import archive_checks, archiving, documents, transitions
+from storage import archiving, documents
 from storage.archive.local import LocalArchiveStore
-from storage.printing import Printed, record_printed
-
-from tests.storage.archive.files import docx_with, pdf_with
-from tests.storage.helpers import load, signed_document
-
-
-class FlakyStore:
-    """A store twin that fails every put after the first ``ok_puts`` (an S3 outage)."""
-
-    def __init__(self, inner: LocalArchiveStore, ok_puts: int) -> None:
-        self.inner, self.ok_puts = inner, ok_puts
-
-    def put(self, key, data, *, metadata, lock):
-        if self.ok_puts <= 0:
-            raise ServiceUnavailable("归档库无法连接")
-        self.ok_puts -= 1
-        return self.inner.put(key, data, metadata=metadata, lock=lock)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-def dispatched_document(db, notice, pins) -> int:
-    document = signed_document(db, notice, pins)
-    number = transitions.register(db, document_id=document.id)
-    record_printed(
-        db,
-        document_id=document.id,
-        files=[
-            Printed("document.docx", docx_with(str(number), notice.title, notice.body)),
-            Printed("document.pdf", pdf_with(f"Notice {number.serial}"), pages=1),
-        ],
-    )
-    with db.transaction() as session:
-        transitions.move(session, documents.get(session, document_id=document.id, lock=True), Action.DISPATCH, actor="系统")
-    return document.id
-
-
-def verify(db, store, document_id):
-    now = dt.datetime.now(dt.timezone.utc)
-    with db.transaction() as session:
-        record = archiving.find_record(session, document_id=document_id)
-        return [archive_checks.check_chain(session)] + archive_checks.check_package(session, store, record, reading, now)
-
-
-def failed(checks):
-    return [c.name for c in checks if not c.ok]
+from tests.storage.archive.files import pdf_with
+from tests.storage.archive.helpers import FlakyStore, dispatched_document, failed, verify
+from tests.storage.helpers import load
 
 
 @pytest.fixture
@@ -74,7 +27,13 @@ def test_archiving_makes_one_verified_package(setup):
     record = archiving.archive(db, store, document_id=document_id, store_name="local")
     assert record.archive_code == "J001-WS·2022-D30-0001"
     assert record.prefix == "J001/2022/D30/J001-WS·2022-D30-0001"
-    assert sorted(record.versions) == ["audit-trail.json", "document.docx", "document.pdf", "manifest.json", "metadata.json"]
+    assert sorted(record.versions) == [
+        "audit-trail.json",
+        "document.docx",
+        "document.pdf",
+        "manifest.json",
+        "metadata.json",
+    ]
     metadata = json.loads(store.get(f"{record.prefix}/metadata.json"))
     assert metadata["ref"] == "汴打假〔2022〕3号"
     assert metadata["stamp"] == {"fonds": "J001", "year": 2022, "retention": "30年", "item_no": 1, "pages": 1}
@@ -111,7 +70,12 @@ def test_an_outage_leaves_the_document_dispatched_and_a_retry_completes(setup):
 def test_a_new_version_over_an_archived_key_is_caught(setup):
     db, store, document_id = setup
     record = archiving.archive(db, store, document_id=document_id, store_name="local")
-    store.put(f"{record.prefix}/document.pdf", pdf_with("forged"), metadata={}, lock=store.stat(f"{record.prefix}/document.pdf").lock)
+    store.put(
+        f"{record.prefix}/document.pdf",
+        pdf_with("forged"),
+        metadata={},
+        lock=store.stat(f"{record.prefix}/document.pdf").lock,
+    )
     assert failed(verify(db, store, document_id)) == ["无意外版本"]
 
 

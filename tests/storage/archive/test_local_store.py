@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 
 import pytest
 
 from models.errors import InputError
+from storage.archive.base import Lock
 from storage.archive.local import LocalArchiveStore
 
-from tests.storage.archive.test_store_contract import LONG
+LONG = Lock("COMPLIANCE", dt.datetime.now(dt.UTC) + dt.timedelta(days=365))
 
 
 def test_stored_files_are_read_only(tmp_path):

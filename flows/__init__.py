@@ -1,0 +1,1 @@
+"""Orchestration of the lifecycle steps over storage, doc_templates and delivery."""

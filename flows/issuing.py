@@ -1,0 +1,79 @@
+"""发文办理 after 签发: 登记 (number) then 印制 (docx + PDF/A), each step idempotent.
+
+``issue`` registers the document (storage.transitions.register: the number is
+taken once) and prints it: the signed version's spec is laid out with its
+发文字号 and 签发 date, rendered to .docx, converted to PDF/A-2b, and the files
+are kept with the document (storage.printing), moving it to 已印制. Running
+``issue`` again after a failure continues where it stopped and never takes a
+second number or prints twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from doc_templates import PdfConverter, print_document
+from models.directory import Directory
+from models.lifecycle import State
+from models.refno import ReferenceNumber
+from models.spec import DocumentSpec
+from storage import documents, transitions
+from storage.database import Database
+from storage.directory_store import load_directory
+from storage.printing import Printed, printed_files, record_printed
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What issuing produced: the number and the printed files."""
+
+    ref: ReferenceNumber
+    files: dict[str, bytes]
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class _PrintJob:
+    spec: DocumentSpec
+    directory: Directory
+    ref: ReferenceNumber
+    signed_on: dt.date | None
+
+
+def issue(db: Database, *, document_id: int, converter: PdfConverter | None = None) -> Issued:
+    """登记 then 印制 a 已签发 document; safe to run again."""
+    ref = transitions.register(db, document_id=document_id)
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        job = None
+        if document.state == State.REGISTERED.value:
+            job = _PrintJob(documents.spec_of(document), load_directory(session), ref, document.signed_on)
+    if job is not None:
+        record_printed(db, document_id=document_id, files=_render(job, converter))
+    with db.transaction() as session:
+        stored = printed_files(session, document_id=document_id)
+    pdf = stored.get("document.pdf")
+    return Issued(ref, {name: row.content for name, row in stored.items()}, pdf.pages if pdf else None)
+
+
+def _render(job: _PrintJob, converter: PdfConverter | None) -> list[Printed]:
+    with tempfile.TemporaryDirectory(prefix="gongwen-print-") as folder:
+        out = Path(folder)
+        result = print_document(
+            job.spec,
+            job.directory,
+            ref=job.ref,
+            out_docx=out / "document.docx",
+            out_pdf=out / "document.pdf",
+            pdfa=True,
+            signed_on=job.signed_on,
+            issued_on=transitions.today(),
+            converter=converter,
+        )
+        return [
+            Printed("document.docx", result.docx.read_bytes()),
+            Printed("document.pdf", result.pdf.read_bytes(), pages=result.pages),
+        ]
