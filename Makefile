@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/refno.py
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/archive.py
+
+templates: $(STAMP)
+	$(BIN)/python -m doc_templates.build
 
 clean:
 	rm -rf $(VENV) .gongwen

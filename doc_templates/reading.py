@@ -1,7 +1,8 @@
 """Reading issued files back, for 四性检测 (可用性, 真实性): does it open, what does it say.
 
-- ``docx_text``: the text of a .docx, paragraphs and tables in order, headers
-  and footers left out; raises UnreadableFile if it does not open.
+- ``docx_text``: the text of a .docx body — every paragraph in document order,
+  including those inside tables and text boxes (the 版记 sits in one); headers
+  and footers are left out. Raises UnreadableFile if it does not open.
 - ``pdf_facts``: page count and extracted text of a PDF; raises UnreadableFile.
 """
 
@@ -12,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 
 from docx import Document as open_docx
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -23,15 +25,12 @@ class UnreadableFile(GongwenError):
 
 
 def docx_text(data: bytes) -> str:
-    """All paragraph text of a .docx, one paragraph per line."""
+    """All paragraph text of a .docx body, one paragraph per line."""
     try:
-        document = open_docx(io.BytesIO(data))
+        body = open_docx(io.BytesIO(data)).element.body
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFile(f"docx 无法打开：{exc}") from None
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        lines.extend(cell.text for row in table.rows for cell in row.cells)
-    return "\n".join(lines)
+    return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
 
 
 @dataclass(frozen=True)

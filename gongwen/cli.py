@@ -120,10 +120,24 @@ def withdraw(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
 
 @cli.command()
 @DOC
+@click.option(
+    "-o", "out_dir", type=click.Path(path_type=Path), help="印制文件的输出目录（默认 GONGWEN_HOME/issued/DOC）"
+)
 @click.pass_obj
-def issue(ctx: commands.Context, doc: int) -> None:
-    """登记已签发的公文，编发文字号。"""
-    commands.issue(ctx, doc)
+def issue(ctx: commands.Context, doc: int, out_dir: Path | None) -> None:
+    """登记（编发文字号）并印制（docx 与 PDF/A）已签发的公文。"""
+    commands.issue(ctx, doc, out_dir)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "out_docx", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .docx")
+@click.option("--pdf", "out_pdf", type=click.Path(dir_okay=False, path_type=Path), help="同时输出 PDF")
+@click.option("--pdfa", is_flag=True, help="PDF 采用 PDF/A-2b（归档用）")
+@click.pass_obj
+def render(ctx: commands.Context, spec: Path, out_docx: Path, out_pdf: Path | None, pdfa: bool) -> None:
+    """只排版印制，不进入办理流程（已有发文字号的公文可在 ref 中给出）。"""
+    commands.render(ctx, spec, out_docx, out_pdf, pdfa)
 
 
 @cli.command()

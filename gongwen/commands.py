@@ -10,17 +10,21 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from doc_templates import print_document
+from flows import issuing
 from gongwen.app import App
-from gongwen.files import read_yaml
+from gongwen.demo import run_demo
+from gongwen.files import read_yaml, write_files
 from gongwen.output import Output
 from gongwen.settings import load_settings
 from models.directory import parse_directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
+from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Document
 from storage import archiving, audit_log, documents, transitions
-from storage.directory_store import save_directory
+from storage.directory_store import load_directory, save_directory
 from storage.migrations import upgrade
 
 
@@ -153,9 +157,28 @@ def archive(ctx: Context, doc: int) -> None:
     )
 
 
-def issue(ctx: Context, doc: int) -> None:
-    number = transitions.register(ctx.app.db, document_id=doc)
-    ctx.out.done({"id": doc, "ref": str(number)}, f"公文 {doc} 已登记，发文字号：{number}")
+def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
+    issued = issuing.issue(ctx.app.db, document_id=doc)
+    folder = out_dir or ctx.app.settings.home / "issued" / str(doc)
+    paths = write_files(folder, issued.files)
+    pages = f"，PDF {issued.pages} 页" if issued.pages else ""
+    ctx.out.done(
+        {"id": doc, "ref": str(issued.ref), "files": [str(p) for p in paths], "pages": issued.pages},
+        f"公文 {doc} 已登记并印制，发文字号：{issued.ref}{pages}\n" + "\n".join(str(p) for p in paths),
+    )
+
+
+def render(ctx: Context, path: Path, out_docx: Path, out_pdf: Path | None, pdfa: bool) -> None:
+    spec, _ = _read_spec(ctx, path)
+    with ctx.app.db.transaction() as session:
+        directory = load_directory(session)
+    check_spec(spec, directory, for_render=True)
+    printed = print_document(spec, directory, ref=spec.reference, out_docx=out_docx, out_pdf=out_pdf, pdfa=pdfa)
+    pdf = f"，{printed.pdf}（{printed.pages} 页）" if printed.pdf else ""
+    ctx.out.done(
+        {"docx": str(printed.docx), "pdf": str(printed.pdf) if printed.pdf else None, "pages": printed.pages},
+        f"已生成 {printed.docx}{pdf}",
+    )
 
 
 def _document_by_ref(session, ref: str) -> Document:
@@ -178,6 +201,4 @@ def audit_trail(ctx: Context, ref: str) -> None:
 
 
 def demo(ctx: Context, example: Path | None) -> None:
-    from gongwen.demo import run_demo
-
     run_demo(ctx, example)

@@ -2,8 +2,8 @@
 
 A fresh home under ``<GONGWEN_HOME>/demo/<time>`` (SQLite, local folders) so a
 demo never touches real data: load the 开封市 directory, draft the seed notice
-as its drafter, 送审, 核稿 and 签发 with the directory's demo PINs, then 登记,
-which gives 汴打假〔2022〕3号.
+as its drafter, 送审, 核稿 and 签发 with the directory's demo PINs, then 登记
+(汴打假〔2022〕3号) and 印制 (.docx and PDF/A through LibreOffice).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from flows import issuing
 from gongwen.app import App
-from gongwen.files import read_yaml
+from gongwen.files import read_yaml, write_files
 from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
 from models.errors import InputError
@@ -57,12 +58,22 @@ def run_demo(ctx, example: Path | None) -> None:
         )
         say(f"   {step}：{name} 同意 → {outcome.state.label}")
 
-    number = transitions.register(db, document_id=document.id)
+    issued = issuing.issue(db, document_id=document.id)
+    number = issued.ref
     say(f"4. 登记：发文字号 {number}")
+    paths = write_files(home / "issued", issued.files)
+    say(f"5. 印制：{'、'.join(p.name for p in paths)}（PDF/A，{issued.pages} 页）→ {home / 'issued'}")
     with db.transaction() as session:
         report = audit_log.verify(session)
-    say(f"5. 审计链核验：{'通过' if report.ok else '失败'}（{report.checked} 条记录）")
+    say(f"6. 审计链核验：{'通过' if report.ok else '失败'}（{report.checked} 条记录）")
     ctx.out.done(
-        {"id": document.id, "ref": str(number), "home": str(home), "audit_ok": report.ok},
+        {
+            "id": document.id,
+            "ref": str(number),
+            "home": str(home),
+            "files": [str(p) for p in paths],
+            "pages": issued.pages,
+            "audit_ok": report.ok,
+        },
         f"完成：{number}",
     )

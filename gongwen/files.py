@@ -1,4 +1,4 @@
-"""Reading the YAML files people write (specs, directories) with clear errors."""
+"""Files on the user's side: reading the YAML people write (with clear errors), writing copies out."""
 
 from __future__ import annotations
 
@@ -31,3 +31,14 @@ def read_yaml(path: Path, field: str) -> Any:
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         problem = getattr(exc, "problem", None) or "格式错误"
         raise InputError(f"YAML 格式错误{where}：{problem}", field) from None
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+    """Copies of printed files for the person at the terminal (the originals stay in the database)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in sorted(files.items()):
+        path = folder / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths

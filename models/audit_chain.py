@@ -70,7 +70,9 @@ def verify_chain(entries: Iterable[ChainEntry], head_hash: str | None) -> ChainR
     for entry in entries:
         count += 1
         if entry.prev_hash != previous:
-            return ChainReport(False, count, entry.id, f"审计记录 #{entry.id} 的前序哈希与上一条不符（前一条被改动或删除）")
+            return ChainReport(
+                False, count, entry.id, f"审计记录 #{entry.id} 的前序哈希与上一条不符（前一条被改动或删除）"
+            )
         if entry_hash(entry) != entry.hash:
             return ChainReport(False, count, entry.id, f"审计记录 #{entry.id} 的内容与其哈希不符（记录被改动）")
         previous = entry.hash

@@ -40,6 +40,29 @@ from models.vocabulary import Direction, DocType
 LINE_CHARS = 28
 #: 版记 line width in 4号 characters: 156 mm / 4.94 mm, less 左右各空一字 (§7.4.2).
 IMPRINT_LINE_CHARS = 29
+#: 标题 line width in 2号 characters (§7.3.1): 156 mm / 7.76 mm = 20.1, less one for the
+#: word processor's own margins (LibreOffice sets 19 full-width characters a line).
+TITLE_LINE_CHARS = 19
+#: 文种 and plan words a long 标题 may break before (回行时词意完整, §7.3.1).
+_TITLE_TAILS = (
+    "实施方案",
+    "工作方案",
+    "方案",
+    "办法",
+    "规定",
+    "细则",
+    "计划",
+    "要点",
+    "意见",
+    "通知",
+    "通报",
+    "报告",
+    "请示",
+    "批复",
+    "决定",
+    "纪要",
+    "函",
+)
 #: 文件 — the word after the issuers' names in a 发文机关标志 (§7.2.4).
 FILE_WORD = "文件"
 
@@ -62,6 +85,7 @@ class Page:
 
     label: str
     title: str
+    title_lines: tuple[str, ...]
     paragraphs: tuple[Paragraph, ...]
 
 
@@ -82,6 +106,7 @@ class PrintLayout:
     ref: str  # §7.2.5 发文字号, empty for a draft
     signers: str  # §7.2.6 签发人 names (上行文)
     title: str  # §7.3.1 标题
+    title_lines: tuple[str, ...]  # §7.3.1 its lines, where a break is needed to keep words whole
     to_line: str  # §7.3.2 主送机关, ends with ：
     body: tuple[Paragraph, ...]  # §7.3.3 正文
     attachment_notes: tuple[str, ...]  # §7.3.4 附件说明: 附件：1.… then 2.…
@@ -145,6 +170,7 @@ def layout_for(
         ref=str(number) if number else "",
         signers=route_for(spec, directory).sign if kind is Kind.UPWARD else "",
         title=spec.title,
+        title_lines=title_lines(spec.title),
         to_line=f"{'，'.join(spec.to)}：" if spec.to else "",
         body=tuple(paragraphs(spec.body)),
         attachment_notes=attachment_notes([a.title for a in spec.attachments]),
@@ -155,14 +181,15 @@ def layout_for(
         date_indent=date_indent,
         seal=seal,
         note=_note(spec.note),
-        enclosure=Page("", spec.enclosure.title, tuple(paragraphs(spec.enclosure.body))) if spec.enclosure else None,
+        enclosure=_page("", spec.enclosure.title, spec.enclosure.body) if spec.enclosure else None,
         attachments=_attachment_pages(spec),
         cc_report_line=cc_report_line,
         cc_line=cc_line,
         printer=printer,
         print_date=print_date,
         print_same_line=print_same_line,
-        imprint_lines=sum(_imprint_rows(line) for line in (cc_report_line, cc_line)) + (1 if print_same_line else 2),
+        imprint_lines=sum(_imprint_rows(line) for line in (cc_report_line, cc_line))
+        + (0 if kind is Kind.LETTER else 1 if print_same_line else 2),
     )
 
 
@@ -182,21 +209,49 @@ def closing_indents(signatures: tuple[str, ...], date: str, *, sealed: bool) -> 
     Sealed (§7.3.5.1): the date 右空四字, the 署名 centred over it. Unsealed
     (§7.3.5.2): the 署名 右空二字 and the date starting two characters right of the
     署名's first character; a date longer than that 右空二字, the 署名 moving left.
-    Nothing goes past the left edge of the 版心.
+    A 署名 too long for its place moves right until it fits on one line with one
+    character to spare (§7.3.5.5: 特殊情况 adjust the spacing).
     """
     name = max((text_width(s) for s in signatures), default=0.0)
     width = text_width(date)
+    fits = max(0.0, LINE_CHARS - 1 - name)
     if sealed:
-        date_indent = 4.0
-        signature_indent = date_indent + (width - name) / 2
-    else:
-        signature_indent = 2.0
-        date_indent = signature_indent + name - 2 - width
-        if date_indent < 2:
-            date_indent = 2.0
-            signature_indent = date_indent + width + 2 - name
-    limit = LINE_CHARS - name
-    return max(0.0, min(signature_indent, limit)), max(0.0, min(date_indent, LINE_CHARS - width))
+        return min(fits, max(0.0, 4 + (width - name) / 2)), 4.0
+    signature = min(fits, max(2.0, 4 + width - name))
+    return signature, max(2.0, signature + name - 2 - width)
+
+
+def title_lines(title: str) -> tuple[str, ...]:
+    """标题 lines (§7.3.1: 回行时词意完整，排列对称，长短适宜).
+
+    A title the word processor wraps well stays one piece. One whose last line
+    would hold only a few characters is broken: before its closing 文种 word when
+    the rest fits on the first line (倒梯形: 《…工作》 / 实施方案), else into
+    lines of equal length without splitting a number.
+    """
+    width = text_width(title)
+    count = math.ceil(width / TITLE_LINE_CHARS)
+    if count == 1 or width - (count - 1) * TITLE_LINE_CHARS >= TITLE_LINE_CHARS / 4:
+        return (title,)
+    for tail in _TITLE_TAILS:
+        head = title.removesuffix(tail).removesuffix("的")
+        if head != title and count == 2 and text_width(head) <= TITLE_LINE_CHARS:
+            return head, title[len(head) :]
+    return _balanced(title, count)
+
+
+def _balanced(title: str, count: int) -> tuple[str, ...]:
+    """``title`` in ``count`` lines of about equal width, never inside a run of digits or letters."""
+    target = text_width(title) / count
+    lines, current = [], ""
+    for i, char in enumerate(title):
+        follows = title[i + 1] if i + 1 < len(title) else ""
+        current += char
+        inside_word = char.isascii() and char.isalnum() and follows.isascii() and follows.isalnum()
+        if len(lines) < count - 1 and text_width(current) >= target and not inside_word:
+            lines.append(current)
+            current = ""
+    return (*lines, current) if current else tuple(lines)
 
 
 def attachment_notes(titles: list[str]) -> tuple[str, ...]:
@@ -258,9 +313,12 @@ def _attachment_pages(spec: DocumentSpec) -> tuple[Page, ...]:
     """附件 pages (§7.3.7): 附件 alone for one, 附件1, 附件2… for more."""
     single = len(spec.attachments) == 1
     return tuple(
-        Page("附件" if single else f"附件{i}", a.title, tuple(paragraphs(a.body)))
-        for i, a in enumerate(spec.attachments, start=1)
+        _page("附件" if single else f"附件{i}", a.title, a.body) for i, a in enumerate(spec.attachments, start=1)
     )
+
+
+def _page(label: str, title: str, body: str) -> Page:
+    return Page(label, title, title_lines(title), tuple(paragraphs(body)))
 
 
 def _imprint_line(label: str, names: list[str]) -> str:

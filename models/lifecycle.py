@@ -130,14 +130,8 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         (state, Action.APPROVE): Transition(_NEXT_AFTER_STEP[state], ROLE_OF_STEP[STEP_OF_STATE[state]])
         for state in _REVIEWING
     },
-    **{
-        (state, Action.RETURN): Transition(State.DRAFT, ROLE_OF_STEP[STEP_OF_STATE[state]])
-        for state in _REVIEWING
-    },
-    **{
-        (state, Action.WITHDRAW): Transition(State.WITHDRAWN, Role.DRAFTER)
-        for state in (State.DRAFT, *_REVIEWING)
-    },
+    **{(state, Action.RETURN): Transition(State.DRAFT, ROLE_OF_STEP[STEP_OF_STATE[state]]) for state in _REVIEWING},
+    **{(state, Action.WITHDRAW): Transition(State.WITHDRAWN, Role.DRAFTER) for state in (State.DRAFT, *_REVIEWING)},
     (State.SIGNED, Action.REGISTER): Transition(State.REGISTERED, Role.REGISTRAR),
     (State.REGISTERED, Action.PRINT): Transition(State.PRINTED, Role.REGISTRAR),
     (State.PRINTED, Action.DISPATCH): Transition(State.DISPATCHED, Role.REGISTRAR),
@@ -173,9 +167,7 @@ def transition(state: State, action: Action) -> Transition:
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
-        raise TransitionError(
-            f"公文处于「{state.label}」状态，不能执行「{action.label}」", "state"
-        ) from None
+        raise TransitionError(f"公文处于「{state.label}」状态，不能执行「{action.label}」", "state") from None
 
 
 def allowed_actions(state: State) -> tuple[Action, ...]:
@@ -183,9 +175,7 @@ def allowed_actions(state: State) -> tuple[Action, ...]:
     return tuple(action for (s, action) in TRANSITIONS if s is state)
 
 
-def next_state(
-    state: State, action: Action, route: Route, approved: Iterable[str] = ()
-) -> State:
+def next_state(state: State, action: Action, route: Route, approved: Iterable[str] = ()) -> State:
     """The state after ``action``; ``approved`` is who has approved this step so far.
 
     An approval leaves a multi-party step where it is until every party on the

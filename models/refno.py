@@ -1,4 +1,4 @@
-"""发文字号 (reference number) — GB/T 9704-2012 §7.2.4.
+"""发文字号 (reference number) — GB/T 9704-2012 §7.2.5.
 
 The form is 机关代字 + 年份 in 六角括号 〔〕 (U+3014/U+3015) + 发文顺序号 + 号,
 e.g. ``汴打假〔2022〕3号``. The year is four digits; the serial carries no 第, no
@@ -51,9 +51,7 @@ class ReferenceNumber:
             raise InputError("发文字号不能为空", field)
         for char in text:
             if char in LOOKALIKES:
-                raise InputError(
-                    f"「{char}」不是六角括号，年份应写在「{LEFT}{RIGHT}」(U+3014/U+3015) 中", field
-                )
+                raise InputError(f"「{char}」不是六角括号，年份应写在「{LEFT}{RIGHT}」(U+3014/U+3015) 中", field)
         if "第" in text:
             raise InputError("发文顺序号前不加「第」", field)
         match = _FORM.match(text)

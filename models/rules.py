@@ -4,7 +4,7 @@ Each rule names the clause it implements and, when broken, raises InputError
 naming the field:
 
 - every issuer, recipient, printer and approver is in the directory;
-- 发文机关 can number documents: the lead issuer has a 机关代字 (GB/T 9704 §7.2.4);
+- 发文机关 can number documents: the lead issuer has a 机关代字 (GB/T 9704 §7.2.5);
 - 联合行文 (条例 第十七条): the issuers are of the same level, and the number uses
   the lead issuer's code;
 - 主送机关 (GB/T 9704 §7.3.2): present except for 文种 that address the public;
@@ -70,9 +70,7 @@ def direction(spec: DocumentSpec, directory: Directory) -> Direction:
     if len(allowed) == 1:
         return next(iter(allowed))
     lead = directory.agency(spec.lead_issuer, "issuer[0]")
-    recipients = [
-        item for name in spec.to for item in directory.expand(name) if isinstance(item, Agency)
-    ]
+    recipients = [item for name in spec.to for item in directory.expand(name) if isinstance(item, Agency)]
     if Direction.UPWARD in allowed and recipients and all(directory.is_subordinate(lead, r) for r in recipients):
         return Direction.UPWARD
     if Direction.LATERAL in allowed and not any(directory.is_subordinate(r, lead) for r in recipients):

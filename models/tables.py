@@ -23,7 +23,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _json(**kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import MetaData, create_engine, select
 
+from doc_templates.reading import docx_text
 from tests.gongwen.cli_runner import run, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,12 +62,33 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
     assert (code, data["state"]) == (0, "signed")
     code, data = run_json(capsys, home, "issue", doc)
     assert (code, data["ref"]) == (0, "汴打假〔2022〕3号")
+    assert sorted(Path(p).name for p in data["files"]) == ["document.docx", "document.pdf"]
+    assert data["pages"] >= 6
+    docx = next(Path(p) for p in data["files"] if p.endswith(".docx"))
+    text = docx_text(docx.read_bytes())
+    assert "汴打假〔2022〕3号" in text and "2022年4月29日" in text
+    assert run_json(capsys, home, "issue", doc)[1]["ref"] == "汴打假〔2022〕3号"
     code, data = run_json(capsys, home, "audit", "trail", "汴打假〔2022〕3号")
-    assert [e["action"] for e in data["events"]] == ["draft", "submit", "approve", "approve", "register"]
+    assert [e["action"] for e in data["events"]] == ["draft", "submit", "approve", "approve", "register", "print"]
     code, data = run_json(capsys, home, "audit", "verify", "--all")
     assert (code, data["ok"]) == (0, True)
     code, out, _ = run(capsys, home, "show", doc)
-    assert "已登记" in out and "李红梅" in out
+    assert "已印制" in out and "李红梅" in out
+
+
+def test_render_prints_a_spec_without_the_lifecycle(capsys, home, tmp_path):
+    spec = write_spec(tmp_path, "issued.yaml", ref="汴打假〔2022〕3号")
+    code, data = run_json(capsys, home, "render", str(spec), "-o", str(tmp_path / "seed.docx"))
+    assert (code, data["pdf"]) == (0, None)
+    assert "汴打假〔2022〕3号" in docx_text((tmp_path / "seed.docx").read_bytes())
+    assert snapshot(home)["documents"] == []
+
+
+def test_render_with_a_bad_reference_exits_2(capsys, home, tmp_path):
+    spec = write_spec(tmp_path, "bad-ref.yaml", ref="汴打假(2022)3号")
+    code, out, _ = run(capsys, home, "--json", "render", str(spec), "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and json.loads(out)["field"] == "ref"
+    assert not (tmp_path / "x.docx").exists()
 
 
 def test_wrong_pin_exits_3_and_is_audited(capsys, home):
