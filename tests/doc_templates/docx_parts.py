@@ -17,7 +17,7 @@ NS = {
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_d63d1294401f5d70.txt"
+SEED = Path(__file__).resolve().parents[2] / "examples" / "kaifeng" / "reference.txt"
 
 
 def w(name: str) -> str:

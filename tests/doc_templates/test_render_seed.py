@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.doc_templates.docx_parts import SEED, Docx, missing_in_order, seed_lines
+from tests.doc_templates.docx_parts import Docx, missing_in_order, seed_lines
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"seed file not found: {SEED}")
 def test_seed_text_appears_in_order(seed_docx: Docx) -> None:
     lines = seed_lines()
     assert len(lines) == 40
@@ -15,7 +12,6 @@ def test_seed_text_appears_in_order(seed_docx: Docx) -> None:
     assert missing_in_order(lines, seed_docx.text()) == []
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"seed file not found: {SEED}")
 def test_order_check_notices_a_missing_or_misplaced_element(seed_docx: Docx) -> None:
     lines = seed_lines()
     text = seed_docx.text()
