@@ -76,6 +76,19 @@ def audit_get(ctx, ref: str, out_dir: Path) -> None:
     )
 
 
+def audit_link(ctx, ref: str, minutes: int) -> None:
+    """Time-limited download links (S3 presigned URLs) to each archived file of a document."""
+    store = ctx.app.archive_store
+    with ctx.app.db.transaction() as session:
+        record = _archived(session, ref).record
+    expires = dt.timedelta(minutes=minutes)
+    links = {name: store.link(f"{record.prefix}/{name}", version, expires) for name, version in record.versions.items()}
+    ctx.out.done(
+        {"ref": ref, "archive_code": record.archive_code, "expires_minutes": minutes, "links": links},
+        "\n".join(f"{name}：{url}" for name, url in sorted(links.items())),
+    )
+
+
 def audit_verify(ctx, ref: str | None) -> None:
     """四性检测 of one archived document or of all; exit 1 naming every failed check."""
     store = ctx.app.archive_store

@@ -153,6 +153,15 @@ def audit() -> None:
     """审计：查询、核验。"""
 
 
+@audit.command("link")
+@click.argument("ref")
+@click.option("--minutes", type=click.IntRange(1, 7 * 24 * 60), default=60, show_default=True, help="有效分钟数")
+@click.pass_obj
+def audit_link(ctx: commands.Context, ref: str, minutes: int) -> None:
+    """归档文件的限时下载链接（S3 归档库）。"""
+    audit_commands.audit_link(ctx, ref, minutes)
+
+
 @audit.command("trail")
 @click.argument("ref")
 @click.pass_obj

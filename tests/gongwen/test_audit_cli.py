@@ -53,6 +53,9 @@ def test_archive_find_get_and_verify(capsys, home, tmp_path):
     assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["ref"] == REF
     assert run(capsys, home, "audit", "get", REF, "-o", str(tmp_path / "out"))[0] == 2
 
+    code, data = run_json(capsys, home, "audit", "link", REF, "--minutes", "5")
+    assert code == 0 and data["links"]["document.pdf"].startswith("file://")
+
     code, data = run_json(capsys, home, "audit", "verify", REF)
     assert (code, data["ok"]) == (0, True)
     assert {c["property"] for c in data["checks"]} == {"真实性", "完整性", "可用性", "安全性"}

@@ -69,16 +69,11 @@ class RgwServer:
 
 # What an auditor may do in an archive bucket: read objects and their versions, list, and
 # read the lock state. Nothing that writes, deletes, or changes retention or legal hold.
-AUDITOR_ACTIONS = (
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:GetObjectRetention",
-    "s3:GetObjectLegalHold",
-    "s3:GetBucketObjectLockConfiguration",
-    "s3:GetBucketVersioning",
-    "s3:GetBucketLocation",
+#: The auditors' read-only actions, as documented for operators in deploy/minio/auditor-policy.json.
+AUDITOR_ACTIONS = tuple(
+    json.loads((Path(__file__).resolve().parents[2] / "deploy" / "minio" / "auditor-policy.json").read_text())[
+        "Statement"
+    ][0]["Action"]
 )
 
 
