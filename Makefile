@@ -21,6 +21,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/refno.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/find.py
 
 templates: $(STAMP)
 	$(BIN)/python -m doc_templates.build
