@@ -2,8 +2,12 @@
 
     草稿 draft ──submit──▶ 核稿 in_review ──approve──▶ 会签 cosigning ──approve──▶
     待签发 awaiting_signature ──approve (签发)──▶ 已签发 signed ──register──▶
-    已登记 registered ──print──▶ 已印制 printed ──dispatch──▶ 已核发 dispatched
-    ──archive──▶ 已归档 archived
+    已登记 registered ──print──▶ 已印制 printed ──archive──▶ 已归档 archived
+    ──dispatch──▶ 已核发 dispatched
+
+The issued original is archived before it is sent, so what recipients get is
+what auditors can fetch and verify; receipts (签收) and reminders (催办) after
+dispatch are kept in the audit log beside it.
 
 - ``return`` (退回修改) in any review step sends the document back to 草稿; its
   decisions stay in the history and the next round starts afresh.
@@ -36,8 +40,8 @@ class State(StrEnum):
     SIGNED = "signed"
     REGISTERED = "registered"
     PRINTED = "printed"
-    DISPATCHED = "dispatched"
     ARCHIVED = "archived"
+    DISPATCHED = "dispatched"
     WITHDRAWN = "withdrawn"
 
     @property
@@ -53,8 +57,8 @@ STATE_LABELS = {
     State.SIGNED: "已签发",
     State.REGISTERED: "已登记",
     State.PRINTED: "已印制",
-    State.DISPATCHED: "已核发",
     State.ARCHIVED: "已归档",
+    State.DISPATCHED: "已核发",
     State.WITHDRAWN: "已撤销",
 }
 
@@ -68,8 +72,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     REGISTER = "register"
     PRINT = "print"
-    DISPATCH = "dispatch"
     ARCHIVE = "archive"
+    DISPATCH = "dispatch"
 
     @property
     def label(self) -> str:
@@ -83,8 +87,8 @@ ACTION_LABELS = {
     Action.WITHDRAW: "撤销",
     Action.REGISTER: "登记",
     Action.PRINT: "印制",
-    Action.DISPATCH: "核发",
     Action.ARCHIVE: "归档",
+    Action.DISPATCH: "核发",
 }
 
 
@@ -134,8 +138,8 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
     **{(state, Action.WITHDRAW): Transition(State.WITHDRAWN, Role.DRAFTER) for state in (State.DRAFT, *_REVIEWING)},
     (State.SIGNED, Action.REGISTER): Transition(State.REGISTERED, Role.REGISTRAR),
     (State.REGISTERED, Action.PRINT): Transition(State.PRINTED, Role.REGISTRAR),
-    (State.PRINTED, Action.DISPATCH): Transition(State.DISPATCHED, Role.REGISTRAR),
-    (State.DISPATCHED, Action.ARCHIVE): Transition(State.ARCHIVED, Role.REGISTRAR),
+    (State.PRINTED, Action.ARCHIVE): Transition(State.ARCHIVED, Role.REGISTRAR),
+    (State.ARCHIVED, Action.DISPATCH): Transition(State.DISPATCHED, Role.REGISTRAR),
 }
 
 

@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from models import archive_package as pkg
 from models.errors import GongwenError
+from models.lifecycle import State
 from models.tables import ArchiveRecord, AuditEvent, Document
 from models.vocabulary import Retention
 from storage import audit_log
@@ -245,10 +246,10 @@ def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> lis
 
 
 def archived_without_package(session: Session) -> Check:
-    """完整性 across the archive: every 已归档 document has an archive record."""
+    """完整性 across the archive: every document archived (已归档, and 已核发 after it) has a package."""
     query = (
         select(Document.id)
-        .where(Document.state == "archived")
+        .where(Document.state.in_([State.ARCHIVED.value, State.DISPATCHED.value]))
         .where(Document.id.not_in(select(ArchiveRecord.document_id)))
     )
     orphans = list(session.exec(query))

@@ -10,7 +10,7 @@ import pytest
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run, run_json
-from tests.storage.archive.helpers import dispatched_document
+from tests.storage.archive.helpers import printed_document
 from tests.storage.helpers import load
 
 REF = "汴打假〔2022〕3号"
@@ -23,7 +23,7 @@ def home(tmp_path, kaifeng, notice, pins):
     db = Database.from_url(sqlite_url(home / "gongwen.db"))
     upgrade(db.engine)
     load(db, kaifeng)
-    dispatched_document(db, notice, pins)
+    printed_document(db, notice, pins)
     db.dispose()
     return home
 

@@ -28,8 +28,8 @@ STATE_LABEL = {
     "signed": "已签发",
     "registered": "已登记",
     "printed": "已印制",
-    "dispatched": "已核发",
     "archived": "已归档",
+    "dispatched": "已核发",
     "withdrawn": "已撤销",
 }
 ACTION_LABEL = {
@@ -39,8 +39,8 @@ ACTION_LABEL = {
     "withdraw": "撤销",
     "register": "登记",
     "print": "印制",
-    "dispatch": "核发",
     "archive": "归档",
+    "dispatch": "核发",
 }
 # (state, action) -> (target, role allowed to act)
 EXPECTED = {
@@ -57,8 +57,8 @@ EXPECTED = {
     ("awaiting_signature", "withdraw"): ("withdrawn", "drafter"),
     ("signed", "register"): ("registered", "registrar"),
     ("registered", "print"): ("printed", "registrar"),
-    ("printed", "dispatch"): ("dispatched", "registrar"),
-    ("dispatched", "archive"): ("archived", "registrar"),
+    ("printed", "archive"): ("archived", "registrar"),
+    ("archived", "dispatch"): ("dispatched", "registrar"),
 }
 ALL_PAIRS = list(itertools.product(STATE_LABEL, ACTION_LABEL))
 ALLOWED = [pair for pair in ALL_PAIRS if pair in EXPECTED]
@@ -122,9 +122,9 @@ ALLOWED_ACTIONS = {
     "awaiting_signature": ("approve", "return", "withdraw"),
     "signed": ("register",),
     "registered": ("print",),
-    "printed": ("dispatch",),
-    "dispatched": ("archive",),
-    "archived": (),
+    "printed": ("archive",),
+    "archived": ("dispatch",),
+    "dispatched": (),
     "withdrawn": (),
 }
 
@@ -255,8 +255,8 @@ def test_whole_route_walk() -> None:
     for action, expected in [
         (Action.REGISTER, State.REGISTERED),
         (Action.PRINT, State.PRINTED),
-        (Action.DISPATCH, State.DISPATCHED),
         (Action.ARCHIVE, State.ARCHIVED),
+        (Action.DISPATCH, State.DISPATCHED),
     ]:
         state = next_state(state, action, route)
         assert state is expected

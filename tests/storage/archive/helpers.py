@@ -6,8 +6,7 @@ import datetime as dt
 
 from doc_templates import reading
 from models.errors import ServiceUnavailable
-from models.lifecycle import Action
-from storage import archive_checks, archiving, documents, transitions
+from storage import archive_checks, archiving, transitions
 from storage.archive.local import LocalArchiveStore
 from storage.printing import Printed, record_printed
 from tests.storage.archive.files import docx_with, pdf_with
@@ -30,7 +29,7 @@ class FlakyStore:
         return getattr(self.inner, name)
 
 
-def dispatched_document(db, notice, pins) -> int:
+def printed_document(db, notice, pins) -> int:
     document = signed_document(db, notice, pins)
     number = transitions.register(db, document_id=document.id)
     record_printed(
@@ -41,10 +40,6 @@ def dispatched_document(db, notice, pins) -> int:
             Printed("document.pdf", pdf_with(f"Notice {number.serial}"), pages=1),
         ],
     )
-    with db.transaction() as session:
-        transitions.move(
-            session, documents.get(session, document_id=document.id, lock=True), Action.DISPATCH, actor="系统"
-        )
     return document.id
 
 

@@ -11,7 +11,7 @@ from models.errors import ServiceUnavailable
 from storage import archiving, documents
 from storage.archive.local import LocalArchiveStore
 from tests.storage.archive.files import pdf_with
-from tests.storage.archive.helpers import FlakyStore, dispatched_document, failed, verify
+from tests.storage.archive.helpers import FlakyStore, failed, printed_document, verify
 from tests.storage.helpers import load
 
 
@@ -19,7 +19,7 @@ from tests.storage.helpers import load
 def setup(db, kaifeng, notice, pins, tmp_path):
     load(db, kaifeng)
     store = LocalArchiveStore(tmp_path / "archive")
-    return db, store, dispatched_document(db, notice, pins)
+    return db, store, printed_document(db, notice, pins)
 
 
 def test_archiving_makes_one_verified_package(setup):
@@ -38,7 +38,7 @@ def test_archiving_makes_one_verified_package(setup):
     assert metadata["ref"] == "汴打假〔2022〕3号"
     assert metadata["stamp"] == {"fonds": "J001", "year": 2022, "retention": "30年", "item_no": 1, "pages": 1}
     trail = json.loads(store.get(f"{record.prefix}/audit-trail.json"))
-    assert [e["action"] for e in trail] == ["draft", "submit", "approve", "approve", "register", "print", "dispatch"]
+    assert [e["action"] for e in trail] == ["draft", "submit", "approve", "approve", "register", "print"]
     with db.transaction() as session:
         assert documents.get(session, document_id=document_id).state == "archived"
     checks = verify(db, store, document_id)
@@ -54,12 +54,12 @@ def test_archiving_twice_makes_no_second_package(setup):
     assert len(store.versions(first.prefix + "/")) == 5
 
 
-def test_an_outage_leaves_the_document_dispatched_and_a_retry_completes(setup):
+def test_an_outage_leaves_the_document_printed_and_a_retry_completes(setup):
     db, store, document_id = setup
     with pytest.raises(ServiceUnavailable):
         archiving.archive(db, FlakyStore(store, ok_puts=2), document_id=document_id, store_name="local")
     with db.transaction() as session:
-        assert documents.get(session, document_id=document_id).state == "dispatched"
+        assert documents.get(session, document_id=document_id).state == "printed"
         assert archiving.find_record(session, document_id=document_id) is None
     record = archiving.archive(db, store, document_id=document_id, store_name="local")
     assert record.item_no == 1
@@ -117,6 +117,6 @@ def test_an_edited_audit_row_is_caught(setup):
 def test_item_numbers_are_consecutive_per_fonds_year_and_retention(db, kaifeng, notice, pins, tmp_path):
     load(db, kaifeng)
     store = LocalArchiveStore(tmp_path / "archive")
-    ids = [dispatched_document(db, notice, pins) for _ in range(3)]
+    ids = [printed_document(db, notice, pins) for _ in range(3)]
     codes = [archiving.archive(db, store, document_id=i, store_name="local").archive_code for i in ids]
     assert codes == [f"J001-WS·2022-D30-000{n}" for n in (1, 2, 3)]

@@ -16,7 +16,7 @@ from storage import archiving, documents
 from storage.archive.s3 import S3ArchiveStore
 from tests.servers.rgw import RgwServer
 from tests.storage.archive.files import pdf_with
-from tests.storage.archive.helpers import dispatched_document, failed, verify
+from tests.storage.archive.helpers import failed, printed_document, verify
 from tests.storage.archive.s3_servers import fresh_store
 from tests.storage.helpers import load
 
@@ -26,7 +26,7 @@ PACKAGE = ["audit-trail.json", "document.docx", "document.pdf", "manifest.json",
 @pytest.fixture
 def on_rgw(db, kaifeng, notice, pins, rgw_server: RgwServer):
     load(db, kaifeng)
-    return db, fresh_store(rgw_server), dispatched_document(db, notice, pins)
+    return db, fresh_store(rgw_server), printed_document(db, notice, pins)
 
 
 def state_and_record(db, document_id: int):
@@ -64,7 +64,7 @@ def test_permanent_retention_is_a_legal_hold_on_the_longest_lock_rgw_keeps(
 ) -> None:
     load(db, kaifeng)
     store = fresh_store(rgw_server)
-    document_id = dispatched_document(db, notice.model_copy(update={"retention": Retention.PERMANENT}), pins)
+    document_id = printed_document(db, notice.model_copy(update={"retention": Retention.PERMANENT}), pins)
     record = archiving.archive(db, store, document_id=document_id, store_name="s3")
     assert record.archive_code == "J001-WS·2022-Y-0001"
     for name, version_id in record.versions.items():
@@ -105,7 +105,7 @@ class GatewayStopsAfter:
         return getattr(self.inner, name)
 
 
-def test_a_gateway_down_before_archiving_leaves_the_document_dispatched(on_rgw, rgw_server: RgwServer) -> None:
+def test_a_gateway_down_before_archiving_leaves_the_document_printed(on_rgw, rgw_server: RgwServer) -> None:
     db, store, document_id = on_rgw
     rgw_server.stop_gateway()
     try:
@@ -113,7 +113,7 @@ def test_a_gateway_down_before_archiving_leaves_the_document_dispatched(on_rgw, 
             archiving.archive(db, store, document_id=document_id, store_name="s3")
     finally:
         rgw_server.start_gateway()
-    assert state_and_record(db, document_id) == ("dispatched", None)
+    assert state_and_record(db, document_id) == ("printed", None)
     record = archiving.archive(db, store, document_id=document_id, store_name="s3")
     assert record.item_no == 1
     assert failed(verify(db, store, document_id)) == []
@@ -128,7 +128,7 @@ def test_a_gateway_lost_mid_package_then_back_completes_without_extra_versions(o
             )
     finally:
         rgw_server.start_gateway()
-    assert state_and_record(db, document_id) == ("dispatched", None)
+    assert state_and_record(db, document_id) == ("printed", None)
     prefix = "J001/2022/D30/J001-WS·2022-D30-0001/"
     left = store.versions(prefix)
     assert len(left) == 2  # what the failed attempt stored stays, locked
