@@ -1,11 +1,12 @@
-"""发文办理 after 签发: 登记 (number) then 印制 (docx + PDF/A), each step idempotent.
+"""发文办理 after 签发: 登记 (number), 印制 (docx + PDF/A), 归档 — each step idempotent.
 
 ``issue`` registers the document (storage.transitions.register: the number is
-taken once) and prints it: the signed version's spec is laid out with its
-发文字号 and 签发 date, rendered to .docx, converted to PDF/A-2b, and the files
-are kept with the document (storage.printing), moving it to 已印制. Running
-``issue`` again after a failure continues where it stopped and never takes a
-second number or prints twice.
+taken once), prints it (the signed version's spec laid out with its 发文字号
+and 签发 date, rendered to .docx, converted to PDF/A-2b, the files kept with the
+document by storage.printing) and archives the package (storage.archiving).
+Running ``issue`` again after a failure — an archive store that was down, say —
+continues where it stopped and never takes a second number, prints twice or
+writes a second package.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from models.directory import Directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
-from storage import documents, transitions
+from storage import archiving, documents, transitions
+from storage.archive.base import ArchiveStore
 from storage.database import Database
 from storage.directory_store import load_directory
 from storage.printing import Printed, printed_files, record_printed
@@ -28,11 +30,12 @@ from storage.printing import Printed, printed_files, record_printed
 
 @dataclass(frozen=True)
 class Issued:
-    """What issuing produced: the number and the printed files."""
+    """What issuing produced: the number, the printed files and the 档号."""
 
     ref: ReferenceNumber
     files: dict[str, bytes]
     pages: int | None
+    archive_code: str
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,10 @@ class _PrintJob:
     signed_on: dt.date | None
 
 
-def issue(db: Database, *, document_id: int, converter: PdfConverter | None = None) -> Issued:
-    """登记 then 印制 a 已签发 document; safe to run again."""
+def issue(
+    db: Database, store: ArchiveStore, *, document_id: int, store_name: str, converter: PdfConverter | None = None
+) -> Issued:
+    """登记, 印制 and 归档 a 已签发 document; safe to run again."""
     ref = transitions.register(db, document_id=document_id)
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id)
@@ -53,10 +58,13 @@ def issue(db: Database, *, document_id: int, converter: PdfConverter | None = No
             job = _PrintJob(documents.spec_of(document), load_directory(session), ref, document.signed_on)
     if job is not None:
         record_printed(db, document_id=document_id, files=_render(job, converter))
+    record = archiving.archive(db, store, document_id=document_id, store_name=store_name)
     with db.transaction() as session:
         stored = printed_files(session, document_id=document_id)
     pdf = stored.get("document.pdf")
-    return Issued(ref, {name: row.content for name, row in stored.items()}, pdf.pages if pdf else None)
+    return Issued(
+        ref, {name: row.content for name, row in stored.items()}, pdf.pages if pdf else None, record.archive_code
+    )
 
 
 def _render(job: _PrintJob, converter: PdfConverter | None) -> list[Printed]:

@@ -158,13 +158,21 @@ def archive(ctx: Context, doc: int) -> None:
 
 
 def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
-    issued = issuing.issue(ctx.app.db, document_id=doc)
+    app = ctx.app
+    issued = issuing.issue(app.db, app.archive_store, document_id=doc, store_name=app.settings.archive)
     folder = out_dir or ctx.app.settings.home / "issued" / str(doc)
     paths = write_files(folder, issued.files)
     pages = f"，PDF {issued.pages} 页" if issued.pages else ""
     ctx.out.done(
-        {"id": doc, "ref": str(issued.ref), "files": [str(p) for p in paths], "pages": issued.pages},
-        f"公文 {doc} 已登记并印制，发文字号：{issued.ref}{pages}\n" + "\n".join(str(p) for p in paths),
+        {
+            "id": doc,
+            "ref": str(issued.ref),
+            "archive_code": issued.archive_code,
+            "files": [str(p) for p in paths],
+            "pages": issued.pages,
+        },
+        f"公文 {doc} 已登记、印制并归档：发文字号 {issued.ref}，档号 {issued.archive_code}{pages}\n"
+        + "\n".join(str(p) for p in paths),
     )
 
 

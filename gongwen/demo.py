@@ -3,7 +3,8 @@
 A fresh home under ``<GONGWEN_HOME>/demo/<time>`` (SQLite, local folders) so a
 demo never touches real data: load the 开封市 directory, draft the seed notice
 as its drafter, 送审, 核稿 and 签发 with the directory's demo PINs, then 登记
-(汴打假〔2022〕3号) and 印制 (.docx and PDF/A through LibreOffice).
+(汴打假〔2022〕3号), 印制 (.docx and PDF/A through LibreOffice) and 归档 into
+the local archive, which an auditor then verifies (四性检测).
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from doc_templates import reading
 from flows import issuing
 from gongwen.app import App
 from gongwen.files import read_yaml, write_files
 from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
-from models.errors import InputError
+from models.errors import InputError, VerificationFailed
 from models.spec import parse_spec
-from storage import audit_log, transitions
+from storage import archive_checks, archiving, audit_log, transitions
 from storage.directory_store import save_directory
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kaifeng"
@@ -35,7 +37,8 @@ def run_demo(ctx, example: Path | None) -> None:
 
     base = load_settings(home=ctx.home).home
     home = base / "demo" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    db = App(Settings(home=home, database_url=None, archive="local", mail="outbox")).db
+    app = App(Settings(home=home, database_url=None, archive="local", mail="outbox"))
+    db = app.db
     say = ctx.out.note
     say(f"演示数据目录：{home}")
 
@@ -58,22 +61,32 @@ def run_demo(ctx, example: Path | None) -> None:
         )
         say(f"   {step}：{name} 同意 → {outcome.state.label}")
 
-    issued = issuing.issue(db, document_id=document.id)
+    issued = issuing.issue(db, app.archive_store, document_id=document.id, store_name="local")
     number = issued.ref
     say(f"4. 登记：发文字号 {number}")
     paths = write_files(home / "issued", issued.files)
     say(f"5. 印制：{'、'.join(p.name for p in paths)}（PDF/A，{issued.pages} 页）→ {home / 'issued'}")
+    say(f"6. 归档：档号 {issued.archive_code} → {home / 'archive'}")
     with db.transaction() as session:
-        report = audit_log.verify(session)
-    say(f"6. 审计链核验：{'通过' if report.ok else '失败'}（{report.checked} 条记录）")
+        record = archiving.find_record(session, document_id=document.id)
+        checks = [archive_checks.check_chain(session)] + archive_checks.check_package(
+            session, app.archive_store, record, reading, dt.datetime.now(dt.UTC)
+        )
+    ok = all(check.ok for check in checks)
+    say(f"7. 四性检测（审计员）：{'全部通过' if ok else '有失败项'}")
+    for check in checks:
+        say(f"   {'通过' if check.ok else '失败'} {check.property}·{check.name}：{check.detail}")
     ctx.out.done(
         {
             "id": document.id,
             "ref": str(number),
+            "archive_code": issued.archive_code,
             "home": str(home),
             "files": [str(p) for p in paths],
             "pages": issued.pages,
-            "audit_ok": report.ok,
+            "verified": ok,
         },
-        f"完成：{number}",
+        f"完成：{number}（档号 {issued.archive_code}）",
     )
+    if not ok:
+        raise VerificationFailed("归档公文的四性检测未通过")

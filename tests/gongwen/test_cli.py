@@ -61,7 +61,7 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
     code, data = run_json(capsys, home, "decide", doc, "--as", "陈立新", "--pin", pins["陈立新"], "--approve")
     assert (code, data["state"]) == (0, "signed")
     code, data = run_json(capsys, home, "issue", doc)
-    assert (code, data["ref"]) == (0, "汴打假〔2022〕3号")
+    assert (code, data["ref"], data["archive_code"]) == (0, "汴打假〔2022〕3号", "J001-WS·2022-D30-0001")
     assert sorted(Path(p).name for p in data["files"]) == ["document.docx", "document.pdf"]
     assert data["pages"] >= 6
     docx = next(Path(p) for p in data["files"] if p.endswith(".docx"))
@@ -69,11 +69,19 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
     assert "汴打假〔2022〕3号" in text and "2022年4月29日" in text
     assert run_json(capsys, home, "issue", doc)[1]["ref"] == "汴打假〔2022〕3号"
     code, data = run_json(capsys, home, "audit", "trail", "汴打假〔2022〕3号")
-    assert [e["action"] for e in data["events"]] == ["draft", "submit", "approve", "approve", "register", "print"]
+    assert [e["action"] for e in data["events"]] == [
+        "draft",
+        "submit",
+        "approve",
+        "approve",
+        "register",
+        "print",
+        "archive",
+    ]
     code, data = run_json(capsys, home, "audit", "verify", "--all")
-    assert (code, data["ok"]) == (0, True)
+    assert (code, data["ok"], data["packages"]) == (0, True, 1)
     code, out, _ = run(capsys, home, "show", doc)
-    assert "已印制" in out and "李红梅" in out
+    assert "已归档" in out and "李红梅" in out
 
 
 def test_render_prints_a_spec_without_the_lifecycle(capsys, home, tmp_path):
@@ -195,5 +203,5 @@ def test_demo_in_a_fresh_process_prints_the_seed_number(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["ref"] == "汴打假〔2022〕3号"
-    assert data["audit_ok"] is True
+    assert (data["ref"], data["archive_code"]) == ("汴打假〔2022〕3号", "J001-WS·2022-D30-0001")
+    assert data["verified"] is True
