@@ -224,14 +224,15 @@ def closing_indents(signatures: tuple[str, ...], date: str, *, sealed: bool) -> 
 def title_lines(title: str) -> tuple[str, ...]:
     """标题 lines (§7.3.1: 回行时词意完整，排列对称，长短适宜).
 
-    A title the word processor wraps well stays one piece. One whose last line
-    would hold only a few characters is broken: before its closing 文种 word when
-    the rest fits on the first line (倒梯形: 《…工作》 / 实施方案), else into
-    lines of equal length without splitting a number.
+    A title that fits on one line stays one piece. A longer one is broken
+    where the reader expects it: before its closing 文种 word when the rest fits
+    on the first line (倒梯形: 《…工作》 / 实施方案), else at the break nearest
+    to equal lines that splits no word, number or bracket pair and leaves no
+    closing punctuation at the start of a line (避头尾).
     """
     width = text_width(title)
     count = math.ceil(width / TITLE_LINE_CHARS)
-    if count == 1 or width - (count - 1) * TITLE_LINE_CHARS >= TITLE_LINE_CHARS / 4:
+    if count == 1:
         return (title,)
     for tail in _TITLE_TAILS:
         head = title.removesuffix(tail).removesuffix("的")
@@ -240,18 +241,48 @@ def title_lines(title: str) -> tuple[str, ...]:
     return _balanced(title, count)
 
 
+#: Words a title line may not be broken inside (词意完整); longest first.
+_TITLE_WORDS = tuple(
+    sorted(
+        """工作 实施 方案 实施方案 工作方案 通知 意见 办法 规定 细则 计划 要点 报告 请示 批复 决定 通报 纪要 公告 通告
+        关于 印发 转发 批转 做好 加强 进一步 开展 推进 落实 贯彻 全面 深入 建设 管理 发展 改革 保护
+        宣传 打击 侵权 假冒 侵权假冒 伪劣 商品 知识产权 领导 小组 办公室 成员 单位 人民 政府 年度 专项 行动
+        整治 检查 安全 生产 监督 市场 信息 经验 材料 报送 考核 制度 机制 体系 情况 问题 活动 会议""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_NO_LINE_START = set("》）」』，、。；：！？…")
+_NO_LINE_END = set("《（「『")
+
+
+def _breakable(title: str, at: int) -> bool:
+    """May a line end before ``title[at]``? Not inside a word, a number or 《…》 pair."""
+    before, after = title[at - 1], title[at]
+    if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
+        return False
+    if after in _NO_LINE_START or before in _NO_LINE_END:
+        return False
+    for word in _TITLE_WORDS:
+        start = title.find(word, max(0, at - len(word) + 1))
+        if start != -1 and start < at < start + len(word):
+            return False
+    return True
+
+
 def _balanced(title: str, count: int) -> tuple[str, ...]:
-    """``title`` in ``count`` lines of about equal width, never inside a run of digits or letters."""
-    target = text_width(title) / count
-    lines, current = [], ""
-    for i, char in enumerate(title):
-        follows = title[i + 1] if i + 1 < len(title) else ""
-        current += char
-        inside_word = char.isascii() and char.isalnum() and follows.isascii() and follows.isalnum()
-        if len(lines) < count - 1 and text_width(current) >= target and not inside_word:
-            lines.append(current)
-            current = ""
-    return (*lines, current) if current else tuple(lines)
+    """``title`` in ``count`` lines of about equal width, each break at a breakable place."""
+    lines, rest = [], title
+    for remaining in range(count, 1, -1):
+        target = text_width(rest) / remaining
+        candidates = [at for at in range(1, len(rest)) if _breakable(rest, at)]
+        fitting = (
+            [at for at in candidates if text_width(rest[:at]) <= TITLE_LINE_CHARS] or candidates or [len(rest) // 2]
+        )
+        at = min(fitting, key=lambda i: (abs(text_width(rest[:i]) - target), -i))
+        lines.append(rest[:at])
+        rest = rest[at:]
+    return (*lines, rest)
 
 
 def attachment_notes(titles: list[str]) -> tuple[str, ...]:

@@ -9,12 +9,14 @@ import pytest
 from models.body import Paragraph
 from models.directory import Directory, parse_directory
 from models.layout import (
+    TITLE_LINE_CHARS,
     Kind,
     attachment_notes,
     chinese_date,
     closing_indents,
     layout_for,
     text_width,
+    title_lines,
 )
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec, parse_spec
@@ -172,3 +174,26 @@ def test_unsealed_closing_indents(name: str, date: str, expected: tuple[float, f
 
 def test_text_width_counts_half_width_as_half() -> None:
     assert text_width("2022年4月29日") == 6.5 and text_width("甲A") == 1.5
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "关于印发《2022年开封市打击侵权假冒宣传工作实施方案》的通知",
+            ("关于印发《2022年开封市打击", "侵权假冒宣传工作实施方案》的通知"),
+        ),
+        ("2022年开封市打击侵权假冒宣传工作实施方案", ("2022年开封市打击侵权假冒宣传工作", "实施方案")),
+        (
+            "关于进一步做好打击侵权假冒工作信息和经验材料报送工作的通知",
+            ("关于进一步做好打击侵权假冒工作", "信息和经验材料报送工作的通知"),
+        ),
+        ("关于某事的通知", ("关于某事的通知",)),
+    ],
+)
+def test_long_titles_break_between_words(title, expected):
+    lines = title_lines(title)
+    assert lines == expected
+    assert "".join(lines) == title
+    assert all(text_width(line) <= TITLE_LINE_CHARS for line in lines)
+    assert not any(line[0] in "》），、。" for line in lines)
