@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/find.py
+	$(BIN)/python bench/distribution.py
 
 templates: $(STAMP)
 	$(BIN)/python -m doc_templates.build

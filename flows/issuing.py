@@ -1,12 +1,13 @@
-"""发文办理 after 签发: 登记 (number), 印制 (docx + PDF/A), 归档 — each step idempotent.
+"""发文办理 after 签发: 登记 (number), 印制 (docx + PDF/A), 归档, 核发 — each step idempotent.
 
 ``issue`` registers the document (storage.transitions.register: the number is
 taken once), prints it (the signed version's spec laid out with its 发文字号
 and 签发 date, rendered to .docx, converted to PDF/A-2b, the files kept with the
-document by storage.printing) and archives the package (storage.archiving).
-Running ``issue`` again after a failure — an archive store that was down, say —
-continues where it stopped and never takes a second number, prints twice or
-writes a second package.
+document by storage.printing), archives the package (storage.archiving) and
+dispatches it to its 主送, 抄报 and 抄送 (flows.distribution). Running ``issue``
+again after a failure — an archive store or mail server that was down, say —
+continues where it stopped and never takes a second number, prints twice,
+writes a second package or sends a recipient a second copy.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from delivery.base import Channel
 from doc_templates import PdfConverter, print_document
+from flows.distribution import DispatchReport, MailOptions, dispatch
 from models.directory import Directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
@@ -30,12 +33,13 @@ from storage.printing import Printed, printed_files, record_printed
 
 @dataclass(frozen=True)
 class Issued:
-    """What issuing produced: the number, the printed files and the 档号."""
+    """What issuing produced: the number, the printed files, the 档号 and the 核发."""
 
     ref: ReferenceNumber
     files: dict[str, bytes]
     pages: int | None
     archive_code: str
+    dispatch: DispatchReport
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,16 @@ class _PrintJob:
 
 
 def issue(
-    db: Database, store: ArchiveStore, *, document_id: int, store_name: str, converter: PdfConverter | None = None
+    db: Database,
+    store: ArchiveStore,
+    channel: Channel,
+    *,
+    document_id: int,
+    store_name: str,
+    mail: MailOptions,
+    converter: PdfConverter | None = None,
 ) -> Issued:
-    """登记, 印制 and 归档 a 已签发 document; safe to run again."""
+    """登记, 印制, 归档 and 核发 a 已签发 document; safe to run again."""
     ref = transitions.register(db, document_id=document_id)
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id)
@@ -59,11 +70,16 @@ def issue(
     if job is not None:
         record_printed(db, document_id=document_id, files=_render(job, converter))
     record = archiving.archive(db, store, document_id=document_id, store_name=store_name)
+    report = dispatch(db, channel, document_id=document_id, options=mail)
     with db.transaction() as session:
         stored = printed_files(session, document_id=document_id)
     pdf = stored.get("document.pdf")
     return Issued(
-        ref, {name: row.content for name, row in stored.items()}, pdf.pages if pdf else None, record.archive_code
+        ref,
+        {name: row.content for name, row in stored.items()},
+        pdf.pages if pdf else None,
+        record.archive_code,
+        report,
     )
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 
+from delivery import Channel, OutboxChannel, SmtpChannel
+from flows.distribution import MailOptions
 from gongwen.settings import Settings
+from models.distribution import ChasePolicy
+from models.errors import InputError
 from storage.archive.base import ArchiveStore
 from storage.archive.local import LocalArchiveStore
 from storage.database import Database
@@ -30,3 +35,40 @@ class App:
     def archive_store(self) -> ArchiveStore:
         """The archive store chosen by GONGWEN_ARCHIVE (local folder under the home by default)."""
         return LocalArchiveStore(self.settings.home.resolve() / "archive")
+
+    @property
+    def mail_channel(self) -> Channel:
+        """The channel chosen by GONGWEN_MAIL: the outbox folder under the home, or SMTP (GONGWEN_SMTP_*)."""
+        settings = self.settings
+        if settings.mail == "outbox":
+            return OutboxChannel(settings.home.resolve() / "outbox")
+        if not settings.smtp_host:
+            raise InputError("使用 SMTP 分发时须设置邮件服务器地址", "GONGWEN_SMTP_HOST")
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            password,
+            settings.mail_from,
+        )
+
+    @property
+    def mail_options(self) -> MailOptions:
+        """GONGWEN_MAIL_FROM, GONGWEN_MAIL_ATTACH_DOCX, GONGWEN_MAIL_ATTEMPTS and GONGWEN_MAIL_BACKOFF."""
+        settings = self.settings
+        return MailOptions(
+            sender=settings.mail_from,
+            attach_docx=settings.mail_attach_docx,
+            attempts=settings.mail_attempts,
+            backoff=settings.mail_backoff,
+        )
+
+    @property
+    def chase_policy(self) -> ChasePolicy:
+        """催办: GONGWEN_REMIND_AFTER_DAYS and GONGWEN_ESCALATE_AFTER."""
+        return ChasePolicy(
+            remind_after=dt.timedelta(days=self.settings.remind_after_days),
+            escalate_after=self.settings.escalate_after,
+        )

@@ -6,6 +6,7 @@ field, nothing is written); 3 not allowed now (wrong state, person or PIN).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -125,8 +126,36 @@ def withdraw(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
 )
 @click.pass_obj
 def issue(ctx: commands.Context, doc: int, out_dir: Path | None) -> None:
-    """登记（编发文字号）并印制（docx 与 PDF/A）已签发的公文。"""
+    """登记（编发文字号）、印制（docx 与 PDF/A）、归档并核发已签发的公文。"""
     commands.issue(ctx, doc, out_dir)
+
+
+@cli.command()
+@DOC
+@click.pass_obj
+def distribute(ctx: commands.Context, doc: int) -> None:
+    """核发：分发给主送、抄报、抄送单位（可重复执行，已发出的不再重发）。"""
+    commands.distribute(ctx, doc)
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--recipient", help="收文单位或人员（登记其签收）")
+@click.option("--code", help="分发邮件中的签收码")
+@click.pass_obj
+def ack(ctx: commands.Context, ref: str | None, recipient: str | None, code: str | None) -> None:
+    """签收：REF --recipient NAME（REF：发文字号或公文编号），或 --code CODE。"""
+    commands.ack(ctx, ref, recipient, code)
+
+
+@cli.command()
+@click.option(
+    "--at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="按此时间计算逾期（默认现在，本地时间）"
+)
+@click.pass_obj
+def remind(ctx: commands.Context, at: dt.datetime | None) -> None:
+    """催办：向逾期未签收的单位发出催办，多次催办未签收的报发文机关办公室。"""
+    commands.remind(ctx, at)
 
 
 @cli.command()

@@ -6,23 +6,26 @@ writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from doc_templates import print_document
-from flows import issuing
+from flows import distribution, issuing
 from gongwen.app import App
 from gongwen.demo import run_demo
 from gongwen.files import read_yaml, write_files
 from gongwen.output import Output
 from gongwen.settings import load_settings
 from models.directory import parse_directory
+from models.distribution import DeliveryStatus
+from models.errors import InputError
 from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
-from models.tables import Document
+from models.tables import Delivery, DeliveryPublic, Document
 from storage import archiving, audit_log, documents, transitions
 from storage.directory_store import load_directory, save_directory
 from storage.migrations import upgrade
@@ -159,7 +162,14 @@ def archive(ctx: Context, doc: int) -> None:
 
 def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
     app = ctx.app
-    issued = issuing.issue(app.db, app.archive_store, document_id=doc, store_name=app.settings.archive)
+    issued = issuing.issue(
+        app.db,
+        app.archive_store,
+        app.mail_channel,
+        document_id=doc,
+        store_name=app.settings.archive,
+        mail=app.mail_options,
+    )
     folder = out_dir or ctx.app.settings.home / "issued" / str(doc)
     paths = write_files(folder, issued.files)
     pages = f"，PDF {issued.pages} 页" if issued.pages else ""
@@ -170,9 +180,90 @@ def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
             "archive_code": issued.archive_code,
             "files": [str(p) for p in paths],
             "pages": issued.pages,
+            "dispatch": dispatch_data(issued.dispatch),
         },
         f"公文 {doc} 已登记、印制并归档：发文字号 {issued.ref}，档号 {issued.archive_code}{pages}\n"
-        + "\n".join(str(p) for p in paths),
+        + "\n".join(str(p) for p in paths)
+        + "\n"
+        + dispatch_text(issued.dispatch),
+    )
+
+
+def dispatch_data(report: distribution.DispatchReport) -> dict:
+    """A 核发 report as the JSON output shows it."""
+    return {
+        "id": report.document_id,
+        "state": report.state.value,
+        "sent": report.sent_now,
+        "by_status": report.by_status,
+        "by_role": report.by_role,
+        "failed": report.failed,
+        "uncertain": report.uncertain,
+    }
+
+
+def dispatch_text(report: distribution.DispatchReport) -> str:
+    """A 核发 report for people."""
+    statuses = "，".join(f"{DeliveryStatus(s).label} {n}" for s, n in report.by_status.items())
+    roles = "，".join(f"{role} {n}" for role, n in report.by_role.items())
+    lines = [f"核发：本次发出 {report.sent_now} 份；{statuses}（{roles}）；公文当前：{report.state.label}"]
+    lines += [f"  失败 {name}：{error}" for name, error in report.failed.items()]
+    lines += [f"  发送状态不明（上次发送中断，请核实后处理）：{name}" for name in report.uncertain]
+    return "\n".join(lines)
+
+
+def distribute(ctx: Context, doc: int) -> None:
+    app = ctx.app
+    report = distribution.dispatch(app.db, app.mail_channel, document_id=doc, options=app.mail_options)
+    ctx.out.done(dispatch_data(report), dispatch_text(report))
+
+
+def ack(ctx: Context, ref: str | None, recipient: str | None, code: str | None) -> None:
+    if code is not None:
+        if ref is not None or recipient is not None:
+            raise InputError("按签收码签收时不再给出发文字号或收文单位", "code")
+        delivery = distribution.acknowledge_code(ctx.app.db, code=code)
+    else:
+        if ref is None or recipient is None:
+            raise InputError("请给出发文字号和 --recipient 收文单位，或使用 --code 签收码", "recipient")
+        with ctx.app.db.transaction() as session:
+            document_id = _document_by_ref(session, ref).id
+        delivery = distribution.acknowledge_name(ctx.app.db, document_id=document_id, recipient=recipient)
+    ctx.out.done(
+        {
+            "id": delivery.document_id,
+            "recipient": delivery.recipient,
+            "status": delivery.status,
+            "by": delivery.acked_by,
+        },
+        f"「{delivery.recipient}」已签收（公文 {delivery.document_id}）",
+    )
+
+
+def remind(ctx: Context, at: dt.datetime | None) -> None:
+    app = ctx.app
+    now = at.astimezone(dt.UTC) if at else dt.datetime.now(dt.UTC)
+    report = distribution.remind(app.db, app.mail_channel, policy=app.chase_policy, options=app.mail_options, now=now)
+
+    def row(delivery: Delivery) -> dict:
+        return DeliveryPublic.model_validate(delivery, from_attributes=True).model_dump(mode="json")
+
+    ctx.out.done(
+        {
+            "reminded": [row(d) for d in report.reminded],
+            "escalated": report.escalated,
+            "overdue": [row(d) for d in report.overdue],
+        },
+        "\n".join(
+            [
+                f"催办：发出 {len(report.reminded)} 份，升级 {sum(map(len, report.escalated.values()))} 个单位；"
+                f"逾期未签收 {len(report.overdue)} 个：",
+                *(
+                    f"  公文 {d.document_id} {d.recipient}（{d.sent_at:%Y-%m-%d} 发送，已催办 {d.reminders} 次）"
+                    for d in report.overdue
+                ),
+            ]
+        ),
     )
 
 

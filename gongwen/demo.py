@@ -3,8 +3,9 @@
 A fresh home under ``<GONGWEN_HOME>/demo/<time>`` (SQLite, local folders) so a
 demo never touches real data: load the 开封市 directory, draft the seed notice
 as its drafter, 送审, 核稿 and 签发 with the directory's demo PINs, then 登记
-(汴打假〔2022〕3号), 印制 (.docx and PDF/A through LibreOffice) and 归档 into
-the local archive, which an auditor then verifies (四性检测).
+(汴打假〔2022〕3号), 印制 (.docx and PDF/A through LibreOffice), 归档 into
+the local archive and 核发 to the outbox folder (one .eml per recipient, by role
+主送 / 抄报 / 抄送), after which an auditor verifies the archive (四性检测).
 """
 
 from __future__ import annotations
@@ -61,19 +62,23 @@ def run_demo(ctx, example: Path | None) -> None:
         )
         say(f"   {step}：{name} 同意 → {outcome.state.label}")
 
-    issued = issuing.issue(db, app.archive_store, document_id=document.id, store_name="local")
+    issued = issuing.issue(
+        db, app.archive_store, app.mail_channel, document_id=document.id, store_name="local", mail=app.mail_options
+    )
     number = issued.ref
     say(f"4. 登记：发文字号 {number}")
     paths = write_files(home / "issued", issued.files)
     say(f"5. 印制：{'、'.join(p.name for p in paths)}（PDF/A，{issued.pages} 页）→ {home / 'issued'}")
     say(f"6. 归档：档号 {issued.archive_code} → {home / 'archive'}")
+    roles = "，".join(f"{role} {n}" for role, n in issued.dispatch.by_role.items())
+    say(f"7. 核发：{issued.dispatch.sent_now} 份（{roles}）→ {home / 'outbox'}")
     with db.transaction() as session:
         record = archiving.find_record(session, document_id=document.id)
         checks = [archive_checks.check_chain(session)] + archive_checks.check_package(
             session, app.archive_store, record, reading, dt.datetime.now(dt.UTC)
         )
     ok = all(check.ok for check in checks)
-    say(f"7. 四性检测（审计员）：{'全部通过' if ok else '有失败项'}")
+    say(f"8. 四性检测（审计员）：{'全部通过' if ok else '有失败项'}")
     for check in checks:
         say(f"   {'通过' if check.ok else '失败'} {check.property}·{check.name}：{check.detail}")
     ctx.out.done(
@@ -85,6 +90,8 @@ def run_demo(ctx, example: Path | None) -> None:
             "files": [str(p) for p in paths],
             "pages": issued.pages,
             "verified": ok,
+            "dispatched": issued.dispatch.sent_now,
+            "by_role": issued.dispatch.by_role,
         },
         f"完成：{number}（档号 {issued.archive_code}）",
     )

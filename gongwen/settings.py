@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import InputError
@@ -35,7 +35,12 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
-    mail_from: str | None = None
+    mail_from: str = "gongwen@localhost"
+    mail_attach_docx: bool = False
+    mail_attempts: int = Field(default=3, ge=1, le=10)
+    mail_backoff: float = Field(default=1.0, ge=0, le=60)
+    remind_after_days: float = Field(default=3, gt=0)
+    escalate_after: int = Field(default=2, ge=1)
 
     @property
     def effective_database_url(self) -> str:

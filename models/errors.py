@@ -8,7 +8,9 @@
     │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
     │   └── ArchiveLocked     a stored version under retention or legal hold
     ├── VerificationFailed    a check of stored data failed (exit 1)
+    ├── DeliveryRejected      the mail server refused one recipient for good (5xx)
     └── ServiceUnavailable    archive store or mail server unreachable: transient (exit 4)
+        └── DeliveryDeferred  a message not accepted this time (4xx, connection lost)
 
 Every error carries a Chinese message for the people who read it and, where it
 applies, the dotted path of the input field it is about.
@@ -72,3 +74,11 @@ class ServiceUnavailable(GongwenError):
     """An outside service (archive store, mail server) did not answer; try again later."""
 
     exit_code = 4
+
+
+class DeliveryRejected(GongwenError):
+    """核发: the mail server refused a message for good (5xx); sending it again will not help."""
+
+
+class DeliveryDeferred(ServiceUnavailable):
+    """核发: a message was not accepted this time (4xx, server down, connection lost); retry later."""

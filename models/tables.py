@@ -9,6 +9,8 @@
   the last 件号 per (全宗号, 年度, 保管期限);
 - ``PrintedFile``: the files 印制 produced (docx, PDF);
 - ``ArchiveRecord``: an archived 件 (档号, object keys and versions, manifest hash);
+- ``Delivery`` (with ``DeliveryBase``, ``DeliveryPublic``): 核发 of a document to one
+  recipient — roles, status, attempts, 签收码 hash, 签收 and 催办 (models.distribution);
 - ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
   (see models.audit_chain).
 """
@@ -224,3 +226,38 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_id: int = 0
     last_hash: str
+
+
+class DeliveryBase(SQLModel):
+    """核发 of one document to one recipient: its roles (主送/抄报/抄送), status, 签收 and 催办."""
+
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    recipient: str
+    address: str
+    roles: list[str] = _json(default_factory=list)
+    status: str = Field(index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: dt.datetime | None = None
+    acked_at: dt.datetime | None = None
+    acked_by: str | None = None
+    reminders: int = 0
+    reminded_at: dt.datetime | None = None
+    escalated_at: dt.datetime | None = None
+
+
+class Delivery(DeliveryBase, table=True):
+    """One row per (document, recipient); ``claimed_at`` is set while a message is being sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("document_id", "recipient", name="uq_delivery_recipient"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str | None = Field(default=None, unique=True)
+    claimed_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DeliveryPublic(DeliveryBase):
+    """A delivery as commands show it (no 签收码 hash)."""
+
+    id: int

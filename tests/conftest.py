@@ -15,6 +15,7 @@ from models.directory import Directory, parse_directory
 from models.spec import DocumentSpec, parse_spec
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
+from tests.servers.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kaifeng"
@@ -101,3 +102,12 @@ def pins(directory_data: dict) -> dict[str, str]:
 def notice() -> DocumentSpec:
     spec, _ = parse_spec(yaml.safe_load((EXAMPLE / "notice.yaml").read_text(encoding="utf-8")))
     return spec
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """An aiosmtpd server on 127.0.0.1 that records what it receives (tests/servers/smtp.py)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

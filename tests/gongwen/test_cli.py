@@ -67,7 +67,10 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
     docx = next(Path(p) for p in data["files"] if p.endswith(".docx"))
     text = docx_text(docx.read_bytes())
     assert "汴打假〔2022〕3号" in text and "2022年4月29日" in text
-    assert run_json(capsys, home, "issue", doc)[1]["ref"] == "汴打假〔2022〕3号"
+    assert (data["dispatch"]["state"], data["dispatch"]["sent"]) == ("dispatched", 32)
+    assert len(list((home / "outbox").glob("*.eml"))) == 32  # GONGWEN_MAIL=outbox, the default
+    code, data = run_json(capsys, home, "issue", doc)
+    assert (data["ref"], data["dispatch"]["sent"]) == ("汴打假〔2022〕3号", 0)
     code, data = run_json(capsys, home, "audit", "trail", "汴打假〔2022〕3号")
     assert [e["action"] for e in data["events"]] == [
         "draft",
@@ -77,11 +80,13 @@ def test_seed_flow_through_the_cli(capsys, home, pins):
         "register",
         "print",
         "archive",
+        *["send"] * 32,
+        "dispatch",
     ]
     code, data = run_json(capsys, home, "audit", "verify", "--all")
     assert (code, data["ok"], data["packages"]) == (0, True, 1)
     code, out, _ = run(capsys, home, "show", doc)
-    assert "已归档" in out and "李红梅" in out
+    assert "已核发" in out and "李红梅" in out
 
 
 def test_render_prints_a_spec_without_the_lifecycle(capsys, home, tmp_path):

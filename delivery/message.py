@@ -1,0 +1,129 @@
+"""The messages of 核发 and 催办, in Chinese, built with ``email.message.EmailMessage``.
+
+Headers and attachment names are encoded by the standard library (RFC 2047 for
+the subject and display names, RFC 2231 for file names), so Chinese survives
+any mail server. Three kinds:
+
+- ``dispatch_message`` (分发): a cover letter naming the document, its 发文字号 and the
+  recipient's role(s) 主送 / 抄报 / 抄送, the 签收码 and how to use it, with the
+  ``attachments`` (the PDF, and the .docx when asked for), encoded once per dispatch.
+- ``reminder_message`` (催办): to a recipient that has not acknowledged.
+- ``escalation_message`` (催办升级): to the issuer's office, listing who has not
+  acknowledged after the reminders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.utils import format_datetime, make_msgid
+
+from models.distribution import Recipient, roles_label
+
+PDF = ("application", "pdf")
+DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every message about one document names: 发文字号, 标题, 发文机关, and the sending address."""
+
+    ref: str
+    title: str
+    issuer: str
+    sender: str
+
+    def file_name(self, suffix: str) -> str:
+        """``汴打假〔2022〕3号 关于….pdf``: the attachment's name."""
+        return f"{self.ref} {self.title}{suffix}"
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """One unacknowledged delivery, as an escalation lists it."""
+
+    recipient: str
+    sent_on: dt.date
+    reminders: int
+
+
+def _message(head: Letterhead, to: Recipient, subject: str, lines: list[str]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = Address(display_name=head.issuer, addr_spec=head.sender)
+    message["To"] = Address(display_name=to.name, addr_spec=to.address)
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Message-ID"] = make_msgid(domain=head.sender.rpartition("@")[2] or None)
+    message.set_content("\n".join([f"{to.name}：", "", *lines, "", head.issuer, ""]))
+    return message
+
+
+def attachments(head: Letterhead, *, pdf: bytes, docx: bytes | None = None) -> list[MIMEPart]:
+    """The files every recipient gets: the PDF, and the .docx if given (Chinese names, RFC 2231)."""
+    parts = [(pdf, PDF, ".pdf")] + ([(docx, DOCX, ".docx")] if docx is not None else [])
+    built = []
+    for content, (maintype, subtype), suffix in parts:
+        part = MIMEPart()
+        part.set_content(content, maintype, subtype, disposition="attachment", filename=head.file_name(suffix))
+        built.append(part)
+    return built
+
+
+def dispatch_message(head: Letterhead, to: Recipient, *, code: str, files: list[MIMEPart]) -> EmailMessage:
+    """分发: the document to one recipient, with its role(s) and 签收码; ``files`` from ``attachments``."""
+    roles = roles_label(to.roles)
+    message = _message(
+        head,
+        to,
+        f"【{roles}】{head.ref} {head.title}",
+        [
+            f"　　现将{_quoted(head.title)}（{head.ref}）发给你单位，你单位为本文的{roles}单位，请查收。公文见附件（PDF 版式文件）。",
+            "",
+            f"　　签收码：{code}",
+            "　　收文后请及时签收：将签收码告知发文机关，或在 gongwen 中执行",
+            f"　　gongwen ack --code {code}",
+            "　　签收码仅用于本份公文本次分发，请勿转给他人。",
+        ],
+    )
+    message.make_mixed()
+    for part in files:
+        message.attach(part)
+    return message
+
+
+def reminder_message(head: Letterhead, to: Recipient, *, sent_on: dt.date, count: int) -> EmailMessage:
+    """催办: the ``count``-th reminder to a recipient that has not acknowledged."""
+    return _message(
+        head,
+        to,
+        f"【催办】{head.ref} {head.title}",
+        [
+            f"　　{head.issuer}于{_date(sent_on)}发送你单位的{_quoted(head.title)}（{head.ref}，"
+            f"{roles_label(to.roles)}）至今未签收，现第{count}次催办。",
+            "　　请使用原分发邮件中的签收码及时签收（gongwen ack --code 签收码）。",
+        ],
+    )
+
+
+def escalation_message(head: Letterhead, office: Recipient, *, overdue: list[Overdue]) -> EmailMessage:
+    """催办升级: to the issuer's office, the recipients still unacknowledged after the reminders."""
+    return _message(
+        head,
+        office,
+        f"【催办升级】{head.ref} {head.title}：{len(overdue)} 个单位逾期未签收",
+        [
+            f"　　{_quoted(head.title)}（{head.ref}）下列收文单位经催办仍未签收，请协调督办：",
+            *(f"　　{o.recipient}（{_date(o.sent_on)}发送，已催办{o.reminders}次）" for o in overdue),
+        ],
+    )
+
+
+def _quoted(title: str) -> str:
+    """《标题》, with 《》 inside the title turned into 〈〉 (书名号 within 书名号)."""
+    return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
+
+
+def _date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,0 +1,275 @@
+"""核发, 签收 and 催办 (条例 第二十四条, 第二十五条): thin orchestration over models, storage and delivery.
+
+``dispatch`` resolves every recipient of a 已归档 document (models.distribution) before
+it writes or sends anything, plans one delivery per recipient, then claims, sends and
+records them (storage.deliveries: at most one message per recipient, whatever
+crashes or reruns). A transient error (4xx, server down) is retried with exponential
+backoff; if it persists, the run stops: what was sent stays sent, the rest stays
+待发送, the document stays 已归档, and ServiceUnavailable says to run it again. A
+permanent refusal (5xx) marks that delivery 失败 and the others go on. Once nothing
+waits, the document is 已核发.
+
+``acknowledge_code`` and ``acknowledge_name`` record a 签收 by the code from the
+message or by the recipient's name. ``remind`` sends 催办 to
+each overdue delivery and escalates to the issuer's office after M reminders
+(models.distribution.chase).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage, MIMEPart
+
+from delivery.base import Channel
+from delivery.message import Letterhead, Overdue, attachments, dispatch_message, escalation_message, reminder_message
+from models.directory import Directory
+from models.distribution import (
+    Chase,
+    ChasePolicy,
+    DeliveryStatus,
+    Recipient,
+    RecipientRole,
+    chase,
+    issuer_office,
+    resolve_recipients,
+)
+from models.errors import DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
+from models.lifecycle import Action, State, transition
+from models.tables import Delivery, Document
+from storage import deliveries, documents
+from storage.database import Database
+from storage.directory_store import load_directory
+from storage.printing import printed_files
+
+
+@dataclass(frozen=True)
+class MailOptions:
+    """How messages are sent: From address, .docx or not, attempts with backoff (seconds, doubling
+    from ``backoff``; ``sleep`` waits, tests pass their own), and how many deliveries are claimed
+    and recorded per transaction (``batch``)."""
+
+    sender: str
+    attach_docx: bool = False
+    attempts: int = 3
+    backoff: float = 1.0
+    batch: int = 10
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    """Where a document's 核发 stands after a run."""
+
+    document_id: int
+    state: State
+    sent_now: int
+    by_status: dict[str, int]
+    by_role: dict[str, int]
+    failed: dict[str, str] = field(default_factory=dict)
+    uncertain: list[str] = field(default_factory=list)
+
+
+def letterhead(document: Document, sender: str) -> Letterhead:
+    """What every message about ``document`` names: its 发文字号, 标题 and 发文机关 (the 主办机关)."""
+    return Letterhead(
+        ref=document.ref or str(document.id), title=document.title, issuer=document.issuers[0], sender=sender
+    )
+
+
+def recipient_of(delivery: Delivery) -> Recipient:
+    """The addressee of a delivery, with its roles."""
+    return Recipient(delivery.recipient, delivery.address, tuple(RecipientRole(r) for r in delivery.roles))
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """How sending one message went: the attempts made and, if it did not go, the last error."""
+
+    attempts: int
+    error: DeliveryDeferred | DeliveryRejected | None = None
+
+
+def send_with_retries(channel: Channel, message: EmailMessage, options: MailOptions) -> Attempted:
+    """Send, retrying transient errors with exponential backoff; a permanent refusal is not retried."""
+    for attempt in range(1, options.attempts + 1):
+        try:
+            channel.send(message)
+            return Attempted(attempt)
+        except DeliveryRejected as error:
+            return Attempted(attempt, error)
+        except DeliveryDeferred as error:
+            if attempt == options.attempts:
+                return Attempted(attempt, error)
+            options.sleep(options.backoff * 2 ** (attempt - 1))
+    raise ValueError("MailOptions.attempts must be at least 1")
+
+
+def dispatch(db: Database, channel: Channel, *, document_id: int, options: MailOptions) -> DispatchReport:
+    """核发 a 已归档 document to every recipient once; safe to run again (see the module docstring)."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        recipients: list[Recipient] = []
+        if document.state != State.DISPATCHED.value:
+            transition(State(document.state), Action.DISPATCH)
+            recipients = resolve_recipients(
+                load_directory(session), to=document.to, cc_report=document.cc_report, cc=document.cc
+            )
+        files = {name: row.content for name, row in printed_files(session, document_id=document_id).items()}
+    deliveries.plan(db, document_id=document_id, recipients=recipients)
+    head = letterhead(document, options.sender)
+    docx = files.get("document.docx") if options.attach_docx else None
+    parts = attachments(head, pdf=files["document.pdf"], docx=docx)
+    sent, stopped = 0, None
+    try:
+        while stopped is None and (claims := deliveries.claim(db, document_id=document_id, limit=options.batch)):
+            accepted, stopped = _send_claims(db, channel, claims, head, parts, options)
+            sent += accepted
+    finally:
+        channel.close()
+    if stopped is not None:
+        raise _stopped(db, document_id, sent, stopped)
+    state = deliveries.finish(db, document_id=document_id)
+    return _report(db, document_id, state, sent)
+
+
+def _send_claims(
+    db: Database,
+    channel: Channel,
+    claims: list[deliveries.Claim],
+    head: Letterhead,
+    parts: list[MIMEPart],
+    options: MailOptions,
+) -> tuple[int, DeliveryDeferred | None]:
+    """Send a batch of claimed deliveries; (how many went, the transient error that stopped it)."""
+    accepted: dict[int, int] = {}
+    try:
+        for index, claimed in enumerate(claims):
+            delivery = claimed.delivery
+            message = dispatch_message(head, recipient_of(delivery), code=claimed.code, files=parts)
+            outcome = send_with_retries(channel, message, options)
+            if outcome.error is None:
+                accepted[delivery.id] = outcome.attempts
+            elif isinstance(outcome.error, DeliveryRejected):
+                deliveries.record_failed(
+                    db, delivery_id=delivery.id, attempts=outcome.attempts, error=outcome.error.message
+                )
+            else:
+                for unsent in claims[index:]:
+                    tried = outcome.attempts if unsent is claimed else 0
+                    deliveries.record_deferred(
+                        db, delivery_id=unsent.delivery.id, attempts=tried, error=outcome.error.message
+                    )
+                return len(accepted), outcome.error
+        return len(accepted), None
+    finally:  # what went is recorded whatever happens next
+        deliveries.record_sent(db, attempts=accepted)
+
+
+def _stopped(db: Database, document_id: int, sent: int, error: DeliveryDeferred) -> ServiceUnavailable:
+    report = _report(db, document_id, None, sent)
+    waiting = report.by_status.get(DeliveryStatus.PENDING.value, 0)
+    return ServiceUnavailable(
+        f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文仍为已归档，"
+        f"请在邮件服务器恢复后执行 gongwen distribute {document_id}"
+    )
+
+
+def _report(db: Database, document_id: int, state: State | None, sent: int) -> DispatchReport:
+    with db.transaction() as session:
+        rows = deliveries.of_document(session, document_id=document_id)
+        state = state or State(documents.get(session, document_id=document_id).state)
+    return DispatchReport(
+        document_id=document_id,
+        state=state,
+        sent_now=sent,
+        by_status={s.value: n for s in DeliveryStatus if (n := sum(d.status == s.value for d in rows))},
+        by_role={r.label: n for r in RecipientRole if (n := sum(r.value in d.roles for d in rows))},
+        failed={d.recipient: d.last_error or "" for d in rows if d.status == DeliveryStatus.FAILED.value},
+        uncertain=[d.recipient for d in rows if d.status == DeliveryStatus.PENDING.value and d.claimed_at],
+    )
+
+
+def acknowledge_code(db: Database, *, code: str) -> Delivery:
+    """签收 with the code from the message."""
+    return deliveries.acknowledge(db, code=code)
+
+
+def acknowledge_name(db: Database, *, document_id: int, recipient: str) -> Delivery:
+    """签收 recorded by name (full or short name of the recipient)."""
+    with db.transaction() as session:
+        directory = load_directory(session)
+    name = directory.agency(recipient).name if directory.is_agency(recipient) else recipient
+    return deliveries.acknowledge(db, document_id=document_id, recipient=name)
+
+
+@dataclass(frozen=True)
+class RemindReport:
+    """What a 催办 run did, and every delivery still overdue."""
+
+    reminded: list[Delivery]
+    escalated: dict[str, list[str]]
+    overdue: list[Delivery]
+
+
+def remind(
+    db: Database, channel: Channel, *, policy: ChasePolicy, options: MailOptions, now: dt.datetime
+) -> RemindReport:
+    """催办 each overdue delivery; 催办升级 to the issuer's office after ``policy.escalate_after`` reminders."""
+    with db.transaction() as session:
+        waiting = deliveries.unacknowledged(session)
+        steps = {d.id: _chase(policy, d, now) for d in waiting}
+        due = [d for d in waiting if steps[d.id] is not Chase.WAIT]
+        heads = {d.document_id: documents.get(session, document_id=d.document_id) for d in due}
+        directory = load_directory(session)
+    offices = {document_id: _office(directory, document) for document_id, document in heads.items()}
+    reminded, escalated = [], {}
+    try:
+        for delivery in (d for d in due if steps[d.id] is Chase.REMIND):
+            head = letterhead(heads[delivery.document_id], options.sender)
+            count = delivery.reminders + 1
+            message = reminder_message(head, recipient_of(delivery), sent_on=delivery.sent_at.date(), count=count)
+            _sent_or_raise(send_with_retries(channel, message, options))
+            reminded.append(deliveries.record_reminder(db, delivery_id=delivery.id, at=now))
+        for document_id, document in heads.items():
+            late = [d for d in due if d.document_id == document_id and steps[d.id] is Chase.ESCALATE]
+            if late:
+                overdue = [Overdue(d.recipient, d.sent_at.date(), d.reminders) for d in late]
+                office = offices[document_id]
+                message = escalation_message(letterhead(document, options.sender), office, overdue=overdue)
+                _sent_or_raise(send_with_retries(channel, message, options))
+                for d in late:
+                    deliveries.record_escalation(db, delivery_id=d.id, office=office.name, at=now)
+                escalated[document.ref or str(document_id)] = [d.recipient for d in late]
+    finally:
+        channel.close()
+    with db.transaction() as session:
+        overdue = [d for d in deliveries.unacknowledged(session) if policy.overdue(d.sent_at, now)]
+    return RemindReport(reminded, escalated, overdue)
+
+
+def _chase(policy: ChasePolicy, delivery: Delivery, now: dt.datetime) -> Chase:
+    return chase(
+        policy,
+        sent_at=delivery.sent_at,
+        reminded_at=delivery.reminded_at,
+        reminders=delivery.reminders,
+        escalated=delivery.escalated_at is not None,
+        now=now,
+    )
+
+
+def _office(directory: Directory, document: Document) -> Recipient:
+    office = issuer_office(directory, document.issuers[0])
+    if not office.email:
+        raise InputError(f"「{office.name}」没有电子邮件地址，无法接收催办升级", "issuer")
+    return Recipient(office.name, office.email, ())
+
+
+def _sent_or_raise(outcome: Attempted) -> None:
+    if outcome.error is not None:
+        raise ServiceUnavailable(
+            f"催办未能全部发出：{outcome.error.message}；已发出的已记录，请稍后重新执行 gongwen remind"
+        )

@@ -1,0 +1,236 @@
+"""Deliveries (核发 to each recipient), 签收 and 催办, each step one transaction with its audit entry.
+
+A delivery is one row per (document, recipient). Sending is at most once:
+
+- ``plan`` locks the document (it must be 已归档, or already 已核发) and adds the
+  rows that do not exist yet, status 待发送;
+- ``claim`` locks 待发送 rows nobody holds, marks them claimed (``claimed_at``) and
+  gives each a fresh 签收码 (only its SHA-256 is stored), then commits — before
+  anything is sent;
+- ``record_sent`` (one transaction for a batch of claimed deliveries once their
+  messages went) / ``record_failed`` (5xx: 失败) / ``record_deferred`` (transient:
+  back to 待发送, claim released) record the outcome with the attempts and error.
+
+A run that dies between claim and outcome leaves the row claimed: no later run
+sends it again (it is counted as ``uncertain`` for a person to check), so no
+recipient ever gets two copies. ``finish`` moves the document to 已核发 once no
+delivery is waiting. Every send, failure, deferral, receipt, refusal, reminder and
+escalation appends an audit entry in the transaction that records it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models.distribution import DeliveryStatus, Recipient, ack_code_hash, new_ack_code
+from models.errors import NotAllowed, NotFound
+from models.lifecycle import Action, State, transition
+from models.tables import Delivery, utcnow
+from storage import audit_log, documents
+from storage.database import Database
+from storage.transitions import SYSTEM, move
+
+
+def of_document(session: Session, *, document_id: int) -> list[Delivery]:
+    """The deliveries of a document, in the order they were planned."""
+    return list(session.exec(select(Delivery).where(Delivery.document_id == document_id).order_by(Delivery.id)))
+
+
+def plan(db: Database, *, document_id: int, recipients: list[Recipient]) -> list[Delivery]:
+    """Add a 待发送 delivery for each recipient that has none; the document must be 已归档 (or 已核发)."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        if document.state != State.DISPATCHED.value:
+            transition(State(document.state), Action.DISPATCH)
+            known = {d.recipient for d in of_document(session, document_id=document_id)}
+            session.add_all(
+                Delivery(
+                    document_id=document_id,
+                    recipient=r.name,
+                    address=r.address,
+                    roles=[role.value for role in r.roles],
+                    status=DeliveryStatus.PENDING.value,
+                )
+                for r in recipients
+                if r.name not in known
+            )
+            session.flush()
+        return of_document(session, document_id=document_id)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery claimed for sending, with the plain 签收码 for its message (never stored)."""
+
+    delivery: Delivery
+    code: str
+
+
+def claim(db: Database, *, document_id: int, limit: int) -> list[Claim]:
+    """Claim up to ``limit`` 待发送 deliveries that nobody holds, each with a fresh 签收码."""
+    with db.transaction() as session:
+        query = (
+            select(Delivery)
+            .where(
+                Delivery.document_id == document_id,
+                Delivery.status == DeliveryStatus.PENDING.value,
+                Delivery.claimed_at.is_(None),
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claims = []
+        for delivery in session.exec(query):
+            code, code_hash = new_ack_code()
+            delivery.code_hash, delivery.claimed_at = code_hash, utcnow()
+            session.add(delivery)
+            claims.append(Claim(delivery, code))
+        return claims
+
+
+def _locked(session: Session, delivery_id: int) -> Delivery:
+    return session.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).one()
+
+
+def _audit(session: Session, delivery: Delivery, action: str, actor: str = SYSTEM, **detail: object) -> None:
+    audit_log.append(
+        session,
+        actor=actor,
+        action=action,
+        document_id=delivery.document_id,
+        detail={"recipient": delivery.recipient, "address": delivery.address, **detail},
+    )
+
+
+def record_sent(db: Database, *, attempts: dict[int, int]) -> None:
+    """Messages the server accepted: 已发送 (``attempts``: delivery id → the attempts it took)."""
+    if not attempts:
+        return
+    with db.transaction() as session:
+        query = select(Delivery).where(Delivery.id.in_(attempts)).order_by(Delivery.id).with_for_update()
+        for delivery in session.exec(query):
+            delivery.status, delivery.sent_at, delivery.claimed_at = DeliveryStatus.SENT.value, utcnow(), None
+            delivery.attempts += attempts[delivery.id]
+            delivery.last_error = None
+            session.add(delivery)
+            _audit(session, delivery, "send", roles=delivery.roles, attempts=delivery.attempts)
+
+
+def record_failed(db: Database, *, delivery_id: int, attempts: int, error: str) -> None:
+    """The server refused the recipient for good: 失败 (its 签收码 is void)."""
+    with db.transaction() as session:
+        delivery = _locked(session, delivery_id)
+        delivery.status, delivery.claimed_at, delivery.code_hash = DeliveryStatus.FAILED.value, None, None
+        delivery.attempts += attempts
+        delivery.last_error = error
+        session.add(delivery)
+        _audit(session, delivery, "send_failed", attempts=delivery.attempts, error=error)
+
+
+def record_deferred(db: Database, *, delivery_id: int, attempts: int, error: str) -> None:
+    """Not sent this time: back to 待发送 for the next run (claim and 签收码 released)."""
+    with db.transaction() as session:
+        delivery = _locked(session, delivery_id)
+        delivery.claimed_at, delivery.code_hash = None, None
+        delivery.attempts += attempts
+        delivery.last_error = error
+        session.add(delivery)
+        if attempts:
+            _audit(session, delivery, "send_deferred", attempts=delivery.attempts, error=error)
+
+
+def finish(db: Database, *, document_id: int) -> State:
+    """核发 done: move the document to 已核发 once no delivery is 待发送; returns its state."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        rows = of_document(session, document_id=document_id)
+        if document.state == State.DISPATCHED.value or any(d.status == DeliveryStatus.PENDING.value for d in rows):
+            return State(document.state)
+        counts = {status.value: sum(d.status == status.value for d in rows) for status in DeliveryStatus}
+        return move(session, document, Action.DISPATCH, actor=SYSTEM, detail={"deliveries": counts})
+
+
+def acknowledge(
+    db: Database,
+    *,
+    code: str | None = None,
+    document_id: int | None = None,
+    recipient: str | None = None,
+    at: dt.datetime | None = None,
+) -> Delivery:
+    """签收 by 签收码, or by (document, recipient); a refusal is audited, then raised.
+
+    An unknown or already used code, or a delivery not 已发送, is NotAllowed;
+    a recipient the document was not sent to is NotFound.
+    """
+    by = "code" if code is not None else "name"
+    try:
+        with db.transaction() as session:
+            delivery = _delivery_to_ack(session, code, document_id, recipient)
+            delivery.status, delivery.acked_at, delivery.acked_by = (
+                DeliveryStatus.ACKNOWLEDGED.value,
+                at or utcnow(),
+                by,
+            )
+            session.add(delivery)
+            _audit(session, delivery, "ack", actor=delivery.recipient, by=by)
+            return delivery
+    except (NotAllowed, NotFound) as refusal:
+        with db.transaction() as session:
+            audit_log.append(
+                session,
+                actor=recipient or SYSTEM,
+                action="ack_refused",
+                document_id=document_id,
+                detail={"by": by, "recipient": recipient, "reason": refusal.message},
+            )
+        raise
+
+
+def _delivery_to_ack(session: Session, code: str | None, document_id: int | None, recipient: str | None) -> Delivery:
+    if code is not None:
+        query = select(Delivery).where(Delivery.code_hash == ack_code_hash(code))
+        delivery = session.exec(query.with_for_update()).first()
+        if delivery is None:
+            raise NotAllowed("签收码无效", "code")
+    else:
+        query = select(Delivery).where(Delivery.document_id == document_id, Delivery.recipient == recipient)
+        delivery = session.exec(query.with_for_update()).first()
+        if delivery is None:
+            raise NotFound(f"本文没有分发给「{recipient}」", "recipient")
+    status = DeliveryStatus(delivery.status)
+    if status is DeliveryStatus.ACKNOWLEDGED:
+        raise NotAllowed(f"「{delivery.recipient}」已于 {delivery.acked_at:%Y-%m-%d %H:%M} 签收，不能重复签收", "code")
+    if status is not DeliveryStatus.SENT:
+        raise NotAllowed(f"发给「{delivery.recipient}」的公文{status.label}，不能签收", "recipient")
+    return delivery
+
+
+def unacknowledged(session: Session) -> list[Delivery]:
+    """Every delivery sent and not yet acknowledged, oldest first."""
+    query = select(Delivery).where(Delivery.status == DeliveryStatus.SENT.value).order_by(Delivery.sent_at)
+    return list(session.exec(query))
+
+
+def record_reminder(db: Database, *, delivery_id: int, at: dt.datetime) -> Delivery:
+    """催办 sent: one more reminder."""
+    with db.transaction() as session:
+        delivery = _locked(session, delivery_id)
+        delivery.reminders += 1
+        delivery.reminded_at = at
+        session.add(delivery)
+        _audit(session, delivery, "remind", count=delivery.reminders)
+        return delivery
+
+
+def record_escalation(db: Database, *, delivery_id: int, office: str, at: dt.datetime) -> None:
+    """催办升级 sent to the issuer's office about this delivery."""
+    with db.transaction() as session:
+        delivery = _locked(session, delivery_id)
+        delivery.escalated_at = at
+        session.add(delivery)
+        _audit(session, delivery, "escalate", office=office, reminders=delivery.reminders)

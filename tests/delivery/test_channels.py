@@ -1,0 +1,89 @@
+"""The channels: the outbox writes one whole .eml per message; SMTP maps server answers to deferred/rejected."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from delivery import OutboxChannel, SmtpChannel
+from delivery.message import Letterhead, attachments, dispatch_message
+from delivery.wire import wire_bytes
+from models.distribution import Recipient, RecipientRole
+from models.errors import DeliveryDeferred, DeliveryRejected
+
+HEAD = Letterhead(
+    ref="汴打假〔2022〕3号", title="关于印发《方案》的通知", issuer="开封市人民政府", sender="zf@kaifeng.example.cn"
+)
+TO = Recipient("开封市公安局", "gaj@kaifeng.example.cn", (RecipientRole.TO, RecipientRole.CC))
+
+
+def message(pdf: bytes = b"%PDF-1.7 test", docx: bytes | None = None):
+    return dispatch_message(HEAD, TO, code="CODE-123", files=attachments(HEAD, pdf=pdf, docx=docx))
+
+
+def test_the_message_names_document_roles_and_code_and_carries_the_files():
+    built = message(docx=b"PK docx")
+    parsed = email.message_from_bytes(built.as_bytes(policy=email.policy.SMTP), policy=email.policy.default)
+    assert parsed["Subject"] == "【主送、抄送】汴打假〔2022〕3号 关于印发《方案》的通知"
+    text = parsed.get_body(("plain",)).get_content()
+    assert "《关于印发〈方案〉的通知》（汴打假〔2022〕3号）" in text and "主送、抄送单位" in text
+    assert "gongwen ack --code CODE-123" in text
+    files = {part.get_filename(): part.get_content() for part in parsed.iter_attachments()}
+    assert files == {
+        "汴打假〔2022〕3号 关于印发《方案》的通知.pdf": b"%PDF-1.7 test",
+        "汴打假〔2022〕3号 关于印发《方案》的通知.docx": b"PK docx",
+    }
+    assert built.as_bytes(policy=email.policy.SMTP).isascii()  # RFC 2047 / 2231 encoded, 7-bit safe
+
+
+def test_wire_bytes_are_the_standard_librarys_bytes():
+    long_name = Recipient(
+        "开封市打击侵犯知识产权和制售假冒伪劣商品工作领导小组办公室", "kfsfld@163.com", (RecipientRole.CC,)
+    )
+    for built in (
+        message(),
+        message(bytes(range(256)) * 3000, b"PK\r\n docx"),
+        dispatch_message(HEAD, long_name, code="c", files=[]),
+    ):
+        assert wire_bytes(built) == built.as_bytes(policy=email.policy.SMTP)
+        assert wire_bytes(built) == built.as_bytes(policy=email.policy.SMTP)  # a second time, folds from the memo
+
+
+def test_the_outbox_keeps_one_complete_eml_per_message(tmp_path: Path):
+    outbox = OutboxChannel(tmp_path / "outbox")
+    outbox.send(message(b"one"))
+    outbox.send(message(b"two"))
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert [f.suffix for f in files] == [".eml", ".eml"]  # no temporary file left
+    contents = [
+        next(email.message_from_bytes(f.read_bytes(), policy=email.policy.default).iter_attachments()).get_content()
+        for f in files
+    ]
+    assert sorted(contents) == [b"one", b"two"]
+
+
+def test_an_outbox_that_cannot_be_written_defers(tmp_path: Path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(DeliveryDeferred):
+        OutboxChannel(tmp_path / "file").send(message())
+
+
+def test_smtp_answers_map_to_rejected_deferred_and_down(smtp):
+    channel = SmtpChannel(smtp.host, smtp.port, "none", None, None, HEAD.sender, timeout=5)
+    smtp.recorder.refuse = {TO.address}
+    with pytest.raises(DeliveryRejected, match="550"):
+        channel.send(message())
+    smtp.recorder.refuse = set()
+    smtp.recorder.busy_after = 0
+    with pytest.raises(DeliveryDeferred, match="421"):
+        channel.send(message())
+    smtp.recorder.busy_after = None
+    channel.send(message())
+    assert smtp.recipients() == [TO.address]
+    smtp.stop()
+    with pytest.raises(DeliveryDeferred, match="暂不可用"):
+        channel.send(message())
+    channel.close()
