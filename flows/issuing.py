@@ -25,7 +25,7 @@ from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
 from storage import archiving, documents, transitions
-from storage.archive.base import ArchiveStore
+from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
 from storage.directory_store import load_directory
 from storage.printing import Printed, printed_files, record_printed
@@ -58,6 +58,7 @@ def issue(
     document_id: int,
     store_name: str,
     mail: MailOptions,
+    lock_mode: LockMode = "COMPLIANCE",
     converter: PdfConverter | None = None,
 ) -> Issued:
     """登记, 印制, 归档 and 核发 a 已签发 document; safe to run again."""
@@ -69,7 +70,7 @@ def issue(
             job = _PrintJob(documents.spec_of(document), load_directory(session), ref, document.signed_on)
     if job is not None:
         record_printed(db, document_id=document_id, files=_render(job, converter))
-    record = archiving.archive(db, store, document_id=document_id, store_name=store_name)
+    record = archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
     report = dispatch(db, channel, document_id=document_id, options=mail)
     with db.transaction() as session:
         stored = printed_files(session, document_id=document_id)

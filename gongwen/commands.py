@@ -153,7 +153,14 @@ def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
 
 
 def archive(ctx: Context, doc: int) -> None:
-    record = archiving.archive(ctx.app.db, ctx.app.archive_store, document_id=doc, store_name=ctx.app.settings.archive)
+    settings = ctx.app.settings
+    record = archiving.archive(
+        ctx.app.db,
+        ctx.app.archive_store,
+        document_id=doc,
+        store_name=settings.archive,
+        lock_mode=settings.archive_lock_mode,
+    )
     ctx.out.done(
         {"id": doc, "archive_code": record.archive_code, "manifest_sha256": record.manifest_sha256},
         f"公文 {doc} 已归档，档号 {record.archive_code}",
@@ -169,6 +176,7 @@ def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
         document_id=doc,
         store_name=app.settings.archive,
         mail=app.mail_options,
+        lock_mode=app.settings.archive_lock_mode,
     )
     folder = out_dir or ctx.app.settings.home / "issued" / str(doc)
     paths = write_files(folder, issued.files)

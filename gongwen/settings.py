@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     home: Path = Path(".gongwen")
     database_url: str | None = None
     archive: Literal["local", "s3"] = "local"
+    archive_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     s3_endpoint: str | None = None
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None

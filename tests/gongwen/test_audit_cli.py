@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from storage.archive.local import LocalArchiveStore
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run, run_json
@@ -77,3 +78,18 @@ def test_verify_names_a_tampered_file_and_exits_1(capsys, home):
 def test_get_and_verify_of_an_unknown_reference_exit_2(capsys, home):
     assert run(capsys, home, "audit", "get", "汴打假〔2022〕99号", "-o", "/tmp/x")[0] == 2
     assert run(capsys, home, "audit", "verify", "汴打假[2022]3号")[0] == 2
+
+
+def test_the_lock_mode_comes_from_the_settings(capsys, home, monkeypatch):
+    monkeypatch.setenv("GONGWEN_ARCHIVE_LOCK_MODE", "GOVERNANCE")
+    code, data = run_json(capsys, home, "archive", "1")
+    assert code == 0
+    store = LocalArchiveStore(home / "archive")
+    modes = {version.lock.mode for version in store.versions("J001/")}
+    assert modes == {"GOVERNANCE"}
+
+
+def test_a_bad_lock_mode_setting_exits_2(capsys, home, monkeypatch):
+    monkeypatch.setenv("GONGWEN_ARCHIVE_LOCK_MODE", "NONE")
+    code, data = run_json(capsys, home, "archive", "1")
+    assert (code, data["field"]) == (2, "GONGWEN_ARCHIVE_LOCK_MODE")
