@@ -3,17 +3,48 @@
 ``append`` locks the chain head (``SELECT … FOR UPDATE``; SQLite's writer lock)
 so entries get consecutive ids and each seals the one before it, in the same
 transaction as the change it records.
+
+``next_entry`` is the one place that builds an entry from the chain head: the
+next id, the time, the canonical detail, the previous hash and its own hash.
+``append`` uses it, and so does 登记 (storage.transitions.register), which locks
+the head and writes the entry with the Core statements below (``HEAD_FOR_UPDATE``,
+``INSERT_EVENT``, ``ADVANCE_HEAD``, parameters from ``parameters_of``) so that on
+PostgreSQL it can merge them with its own statements.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry, ChainReport, canonical_json, entry_hash, verify_chain
 from models.tables import AuditEvent, AuditHead
+
+
+def next_entry(
+    *,
+    last_id: int,
+    last_hash: str,
+    actor: str,
+    action: str,
+    document_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> ChainEntry:
+    """The entry that follows a chain head (its ``last_id``, ``last_hash``), sealed with its hash."""
+    entry = ChainEntry(
+        id=last_id + 1,
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        actor=actor,
+        action=action,
+        document_id=document_id,
+        detail=canonical_json(detail or {}),
+        prev_hash=last_hash,
+    )
+    return dataclasses.replace(entry, hash=entry_hash(entry))
 
 
 def append(
@@ -21,21 +52,44 @@ def append(
 ) -> AuditEvent:
     """Add one entry to the chain inside the caller's transaction."""
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    entry = ChainEntry(
-        id=head.last_id + 1,
-        at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+    entry = next_entry(
+        last_id=head.last_id,
+        last_hash=head.last_hash,
         actor=actor,
         action=action,
         document_id=document_id,
-        detail=canonical_json(detail or {}),
-        prev_hash=head.last_hash,
+        detail=detail,
     )
-    row = AuditEvent(**entry.sealed(), hash=entry_hash(entry))
-    head.last_id, head.last_hash = row.id, row.hash
+    row = AuditEvent(**row_of(entry))
+    head.last_id, head.last_hash = entry.id, entry.hash
     session.add(row)
     session.add(head)
     session.flush()
     return row
+
+
+def row_of(entry: ChainEntry) -> dict[str, Any]:
+    """The ``audit_events`` row of a sealed entry."""
+    return {**entry.sealed(), "hash": entry.hash}
+
+
+def parameters_of(entry: ChainEntry) -> dict[str, Any]:
+    """The parameters of ``INSERT_EVENT`` and ``ADVANCE_HEAD`` for a sealed entry."""
+    return {f"event_{name}": value for name, value in row_of(entry).items()}
+
+
+# Core statements for callers that write the chain without the ORM (the 登记 fast path).
+_EVENTS, _HEAD = AuditEvent.__table__, AuditHead.__table__
+#: Lock the chain head; yields (last_id, last_hash).
+HEAD_FOR_UPDATE = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+# Parameters ``parameters_of(entry)``: the row's columns prefixed ``event_`` (SQLAlchemy reserves
+# bind names equal to column names in INSERT and UPDATE).
+#: Insert the entry's row.
+INSERT_EVENT = insert(_EVENTS).values({column.name: bindparam(f"event_{column.name}") for column in _EVENTS.c})
+#: Make the entry the chain head.
+ADVANCE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(last_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
+)
 
 
 def _entries(session: Session, document_id: int | None = None) -> list[AuditEvent]:

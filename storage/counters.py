@@ -9,43 +9,78 @@ registration gives its number back, so the sequence has no gap.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy.sql.dml import Insert, Update
+from sqlmodel import Session, select
 
 from models.tables import ItemCounter, ReferenceCounter
 
+_SERIALS: Table = ReferenceCounter.__table__
+_ITEMS: Table = ItemCounter.__table__
+_SERIAL_KEYS, _ITEM_KEYS = ("code", "year"), ("fonds", "year", "retention")
 
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+# The statements take their key as bind parameters ``counter_<column>`` (SQLAlchemy reserves
+# the bare column names in INSERT and UPDATE): ``serial_key`` builds them for a 发文字号 counter.
 
 
-def _take_next(session: Session, table: type[SQLModel], column: str, **keys: object) -> int:
-    """Increment ``column`` of the row at ``keys`` (created at 0 if absent) and return it."""
-    counter = getattr(table, column)
-    bump = (
+def _bump(table: Table, column: str, keys: tuple[str, ...]) -> Update:
+    """``UPDATE table SET column = column + 1 WHERE key = :counter_key … RETURNING column``."""
+    return (
         update(table)
-        .where(*(getattr(table, name) == value for name, value in keys.items()))
-        .values({column: counter + 1})
-        .returning(counter)
+        .where(*(table.c[key] == bindparam(f"counter_{key}") for key in keys))
+        .values({column: table.c[column] + 1})
+        .returning(table.c[column])
     )
-    value = session.execute(bump).scalar()
+
+
+def _creation(dialect_name: str, table: Table, column: str, keys: tuple[str, ...]) -> Insert:
+    """``INSERT INTO table (keys…, column) VALUES (:counter_key…, 0) ON CONFLICT DO NOTHING``."""
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    values = {**{key: bindparam(f"counter_{key}") for key in keys}, column: 0}
+    return insert(table).values(values).on_conflict_do_nothing()
+
+
+#: Take the next 发文顺序号 (parameters ``serial_key``); no row while the counter does not exist.
+#: Also merged into the PostgreSQL 登记 statement (storage.transitions).
+SERIAL_BUMP = _bump(_SERIALS, "last_serial", _SERIAL_KEYS)
+_ITEM_BUMP = _bump(_ITEMS, "last_item", _ITEM_KEYS)
+
+
+def serial_key(code: str, year: int) -> dict[str, object]:
+    """The parameters of ``SERIAL_BUMP`` and ``serial_counter_creation`` for (code, year)."""
+    return {"counter_code": code, "counter_year": year}
+
+
+def serial_counter_creation(dialect_name: str) -> Insert:
+    """Create the counter of ``serial_key`` at 0 unless it exists (a concurrent creator may win: no error)."""
+    return _creation(dialect_name, _SERIALS, "last_serial", _SERIAL_KEYS)
+
+
+def _dialect_name(executor: Session | Connection) -> str:
+    return (executor.get_bind() if isinstance(executor, Session) else executor).dialect.name
+
+
+def _take_next(executor: Session | Connection, bump: Update, table: Table, column: str, keys: dict[str, object]) -> int:
+    """Increment ``column`` of the row at ``keys`` (created at 0 if absent) and return it."""
+    parameters = {f"counter_{key}": value for key, value in keys.items()}
+    value = executor.execute(bump, parameters).scalar()
     if value is None:
-        create = _insert(session)(table).values(**keys, **{column: 0})
-        session.execute(create.on_conflict_do_nothing())
-        value = session.execute(bump).scalar_one()
+        executor.execute(_creation(_dialect_name(executor), table, column, tuple(keys)), parameters)
+        value = executor.execute(bump, parameters).scalar_one()
     return value
 
 
-def take_next(session: Session, *, code: str, year: int) -> int:
+def take_next(executor: Session | Connection, *, code: str, year: int) -> int:
     """The next 发文顺序号 for (code, year), locked until the transaction ends."""
-    return _take_next(session, ReferenceCounter, "last_serial", code=code, year=year)
+    return _take_next(executor, SERIAL_BUMP, _SERIALS, "last_serial", {"code": code, "year": year})
 
 
-def take_next_item(session: Session, *, fonds: str, year: int, retention: str) -> int:
+def take_next_item(executor: Session | Connection, *, fonds: str, year: int, retention: str) -> int:
     """The next 件号 within (全宗号, 年度, 保管期限), locked until the transaction ends."""
-    return _take_next(session, ItemCounter, "last_item", fonds=fonds, year=year, retention=retention)
+    keys = {"fonds": fonds, "year": year, "retention": retention}
+    return _take_next(executor, _ITEM_BUMP, _ITEMS, "last_item", keys)
 
 
 def seed(session: Session, *, code: str, year: int, last: int) -> str | None:
