@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
+	@command -v soffice >/dev/null || [ "$$(id -u)" != 0 ] || bash .ci/system-packages.sh
 	$(BIN)/gongwen demo
 
 test: $(STAMP)
