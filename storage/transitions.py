@@ -25,7 +25,6 @@ from sqlalchemy import Dialect, bindparam, update
 from sqlmodel import Session, select
 
 from models.authorization import check_decider
-from models.directory import Directory
 from models.errors import NotAllowed, NotFound, RefusedDecision, TransitionError
 from models.lifecycle import STEP_OF_STATE, Action, Route, State, next_state, transition
 from models.pin import verify_pin
@@ -81,7 +80,8 @@ def _approved(session: Session, document: Document) -> frozenset[str]:
     return frozenset(session.exec(query))
 
 
-def _checked(session: Session, spec: DocumentSpec, drafter: str) -> tuple[Directory, Route]:
+def _checked(session: Session, spec: DocumentSpec, drafter: str) -> dict:
+    """Check a spec and its drafter; the resolved 审批路径, 保管期限 and 机关代字 to store."""
     directory = load_directory(session)
     check_spec(spec, directory)
     person = directory.person(drafter, "as")
@@ -90,21 +90,14 @@ def _checked(session: Session, spec: DocumentSpec, drafter: str) -> tuple[Direct
     route = route_for(spec, directory)
     if route.sign == drafter:
         raise RefusedDecision(f"拟稿人「{drafter}」不能作为本文的签发人", "approval.sign")
-    return directory, route
+    retention = spec.retention or directory.retention_for(spec.doc_type)
+    return {"route": route, "retention": retention, "lead_code": lead_code(spec, directory)}
 
 
 def draft(db: Database, *, spec: DocumentSpec, drafter: str, warnings: list[str] = ()) -> Document:
     """拟稿: check the spec against the 条例 rules and store a 草稿."""
     with db.transaction() as session:
-        directory, route = _checked(session, spec, drafter)
-        document = documents.create_draft(
-            session,
-            spec=spec,
-            drafter=drafter,
-            route=route,
-            retention=spec.retention or directory.retention_for(spec.doc_type),
-            lead_code=lead_code(spec, directory),
-        )
+        document = documents.create_draft(session, spec=spec, drafter=drafter, **_checked(session, spec, drafter))
         audit_log.append(
             session,
             actor=drafter,
@@ -123,15 +116,8 @@ def revise(db: Database, *, document_id: int, spec: DocumentSpec, author: str) -
             raise TransitionError(f"公文处于「{State(document.state).label}」状态，不能修改内容", "state")
         if author != document.drafter:
             raise RefusedDecision(f"只有拟稿人「{document.drafter}」可以修改", "as")
-        directory, route = _checked(session, spec, author)
         documents.replace_content(
-            session,
-            document=document,
-            spec=spec,
-            author=author,
-            route=route,
-            retention=spec.retention or directory.retention_for(spec.doc_type),
-            lead_code=lead_code(spec, directory),
+            session, document=document, spec=spec, author=author, **_checked(session, spec, author)
         )
         audit_log.append(
             session, actor=author, action="revise", document_id=document.id, detail={"version": document.version}
