@@ -24,6 +24,7 @@ from models.directory import Directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
+from models.tables import PrintedFile
 from storage import archiving, documents, transitions
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
@@ -63,17 +64,10 @@ def issue(
 ) -> Issued:
     """登记, 印制, 归档 and 核发 a 已签发 document; safe to run again."""
     ref = transitions.register(db, document_id=document_id)
-    with db.transaction() as session:
-        document = documents.get(session, document_id=document_id)
-        job = None
-        if document.state == State.REGISTERED.value:
-            job = _PrintJob(documents.spec_of(document), load_directory(session), ref, document.signed_on)
-    if job is not None:
-        record_printed(db, document_id=document_id, files=_render(job, converter))
+    print_once(db, document_id=document_id, converter=converter)
     record = archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
     report = dispatch(db, channel, document_id=document_id, options=mail)
-    with db.transaction() as session:
-        stored = printed_files(session, document_id=document_id)
+    stored = printed(db, document_id=document_id)
     pdf = stored.get("document.pdf")
     return Issued(
         ref,
@@ -82,6 +76,27 @@ def issue(
         record.archive_code,
         report,
     )
+
+
+def print_once(db: Database, *, document_id: int, converter: PdfConverter | None = None) -> None:
+    """印制 a 已登记 document (its .docx and PDF/A kept with it); a document already printed is left as it is."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        if document.state != State.REGISTERED.value:
+            return
+        job = _PrintJob(
+            documents.spec_of(document),
+            load_directory(session),
+            ReferenceNumber.parse(document.ref, "ref"),
+            document.signed_on,
+        )
+    record_printed(db, document_id=document_id, files=_render(job, converter))
+
+
+def printed(db: Database, *, document_id: int) -> dict[str, PrintedFile]:
+    """The printed files of a document by name (empty before 印制)."""
+    with db.transaction() as session:
+        return printed_files(session, document_id=document_id)
 
 
 def _render(job: _PrintJob, converter: PdfConverter | None) -> list[Printed]:

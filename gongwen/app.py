@@ -7,11 +7,13 @@ from functools import cached_property
 
 from delivery import Channel, OutboxChannel, SmtpChannel
 from flows.distribution import MailOptions
-from gongwen.settings import Settings
+from flows.runtime import Services
+from gongwen.settings import Settings, load_settings
 from models.distribution import ChasePolicy
 from models.errors import InputError
 from storage.archive.base import ArchiveStore
 from storage.archive.local import LocalArchiveStore
+from storage.archive.s3 import S3ArchiveStore
 from storage.database import Database
 from storage.migrations import upgrade
 
@@ -33,8 +35,23 @@ class App:
 
     @cached_property
     def archive_store(self) -> ArchiveStore:
-        """The archive store chosen by GONGWEN_ARCHIVE (local folder under the home by default)."""
-        return LocalArchiveStore(self.settings.home.resolve() / "archive")
+        """The archive store chosen by GONGWEN_ARCHIVE: the local folder under the home (default), or
+        the S3 bucket of GONGWEN_S3_* (created with object lock if absent)."""
+        settings = self.settings
+        if settings.archive == "local":
+            return LocalArchiveStore(settings.home.resolve() / "archive")
+        for name in ("s3_endpoint", "s3_access_key", "s3_secret_key"):
+            if not getattr(settings, name):
+                raise InputError("使用 S3 归档时须设置此项", f"GONGWEN_{name.upper()}")
+        store = S3ArchiveStore.connect(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            bucket=settings.s3_bucket,
+            secure=settings.s3_secure,
+        )
+        store.ensure_bucket()
+        return store
 
     @property
     def mail_channel(self) -> Channel:
@@ -72,3 +89,22 @@ class App:
             remind_after=dt.timedelta(days=self.settings.remind_after_days),
             escalate_after=self.settings.escalate_after,
         )
+
+    def services(self) -> Services:
+        """The adapters a flow run works with (flows.runtime)."""
+        settings = self.settings
+        return Services(
+            db=self.db,
+            archive_store=self.archive_store,
+            store_name=settings.archive,
+            lock_mode=settings.archive_lock_mode,
+            open_channel=lambda: self.mail_channel,
+            mail=self.mail_options,
+            chase=self.chase_policy,
+            link_expiry=dt.timedelta(minutes=settings.link_minutes),
+        )
+
+
+def services_from_environment() -> Services:
+    """The ``gongwen.services`` entry point: a flow-run process's adapters, from its GONGWEN_* settings."""
+    return App(load_settings()).services()

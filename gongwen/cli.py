@@ -73,10 +73,12 @@ def draft(ctx: commands.Context, spec: Path, name: str) -> None:
 @DOC
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--as", "name", required=True, help="拟稿人")
+@click.option("--pin", default=None, help="拟稿人的 PIN（公文由流程运行办理时必填，修改稿随即重新送审）")
+@click.option("--note", default="", help="修改说明")
 @click.pass_obj
-def revise(ctx: commands.Context, doc: int, spec: Path, name: str) -> None:
+def revise(ctx: commands.Context, doc: int, spec: Path, name: str, pin: str | None, note: str) -> None:
     """修改退回的草稿（形成新的版本）。"""
-    commands.revise(ctx, doc, spec, name)
+    commands.revise(ctx, doc, spec, name, pin, note)
 
 
 @cli.command()
@@ -232,10 +234,20 @@ def audit_get(ctx: commands.Context, ref: str, out_dir: Path) -> None:
 
 @cli.command()
 @click.option("--example", type=click.Path(path_type=Path), default=None, help="示例目录（默认 examples/kaifeng）")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Prefect 服务器端口（默认取空闲端口）")
+@click.option("--keep", is_flag=True, help="演示结束后保留 Prefect 服务器，供在界面中查看")
 @click.pass_obj
-def demo(ctx: commands.Context, example: Path | None) -> None:
-    """在内置默认环境中走完种子公文的办理流程。"""
-    commands.demo(ctx, example)
+def demo(ctx: commands.Context, example: Path | None, port: int | None, keep: bool) -> None:
+    """在内置默认环境中走完种子公文的办理流程（经由 Prefect 服务器与流程表单）。"""
+    commands.demo(ctx, example, port, keep)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 GONGWEN_SERVER_PORT 或 4200）")
+@click.pass_obj
+def server(ctx: commands.Context, port: int | None) -> None:
+    """启动 Prefect 服务器并提供全部部署（拟稿、审核表单、发文、核发、签收、催办、档案检索）。"""
+    commands.server(ctx, port)
 
 
 def global_options_first(argv: list[str]) -> list[str]:

@@ -7,26 +7,30 @@ writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from doc_templates import print_document
 from flows import distribution, issuing
+from gongwen import lifecycle
 from gongwen.app import App
 from gongwen.demo import run_demo
+from gongwen.desk import LIFECYCLE, Desk
 from gongwen.files import read_yaml, write_files
 from gongwen.output import Output
+from gongwen.server import prefect_environment, running_prefect_server, serve_deployments
 from gongwen.settings import load_settings
 from models.directory import parse_directory
 from models.distribution import DeliveryStatus
-from models.errors import InputError
-from models.lifecycle import State
+from models.errors import InputError, ServiceUnavailable
+from models.lifecycle import Action, State
 from models.refno import ReferenceNumber
 from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Delivery, DeliveryPublic, Document
-from storage import archiving, audit_log, documents, transitions
+from storage import archiving, audit_log, documents, review, transitions
 from storage.directory_store import load_directory, save_directory
 from storage.migrations import upgrade
 
@@ -86,10 +90,23 @@ def draft(ctx: Context, path: Path, name: str) -> None:
     ctx.out.done({"id": document.id, "warnings": warnings}, f"已创建草稿，编号 {document.id}：{document.title}")
 
 
-def revise(ctx: Context, doc: int, path: Path, name: str) -> None:
+def revise(ctx: Context, doc: int, path: Path, name: str, pin: str | None, note: str) -> None:
+    """修改退回的草稿; for a document carried by a lifecycle run, by the 修改单 (with 重新送审)."""
     spec, warnings = _read_spec(ctx, path)
-    document = transitions.revise(ctx.app.db, document_id=doc, spec=spec, author=name)
-    ctx.out.done({"id": document.id, "version": document.version}, f"公文 {doc} 已修改为第 {document.version} 稿")
+    db = ctx.app.db
+    run_id = review.bound_run(db, document_id=doc)
+    if run_id is None:
+        document = transitions.revise(db, document_id=doc, spec=spec, author=name)
+        ctx.out.done({"id": document.id, "version": document.version}, f"公文 {doc} 已修改为第 {document.version} 稿")
+        return
+    if pin is None:
+        raise InputError("本文由流程运行办理，修改稿随重新送审提交，须给出拟稿人的 --pin", "--pin")
+    answer = {"action": review.RESUBMIT, "person": name, "pin": pin, "note": note, "spec": spec.model_dump(mode="json")}
+    now = lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer)
+    ctx.out.done(
+        {"id": doc, "version": now.version, "state": now.state.value, "round": now.round},
+        f"公文 {doc} 已修改为第 {now.version} 稿并重新送审，当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理",
+    )
 
 
 def show(ctx: Context, doc: int) -> None:
@@ -133,18 +150,56 @@ def show(ctx: Context, doc: int) -> None:
 
 
 def submit(ctx: Context, doc: int) -> None:
-    state = transitions.submit(ctx.app.db, document_id=doc)
-    ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
+    """送审; with a Prefect server configured, by starting the document's lifecycle run."""
+    desk = _desk(ctx)
+    if desk is None:
+        state = transitions.submit(ctx.app.db, document_id=doc)
+        ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
+        return
+    lifecycle.check_can_start(ctx.app.db, desk, document_id=doc)
+    run_id = desk.run_deployment(LIFECYCLE, {"document_id": doc})
+    review.attach_run(ctx.app.db, document_id=doc, flow_run_id=run_id)
+    desk.wait(run_id)
+    now = review.stage(ctx.app.db, document_id=doc)
+    ctx.out.done(
+        {"id": doc, "state": now.state.value, "flow_run_id": run_id, "waiting_for": list(now.eligible)},
+        f"公文 {doc} 已送审（流程运行 {run_id}），当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理",
+    )
 
 
 def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: str) -> None:
-    outcome = transitions.decide(ctx.app.db, document_id=doc, name=name, pin=pin, approve=approve, opinion=opinion)
+    """核稿 / 会签 / 签发; for a document carried by a lifecycle run, by answering the run's form."""
+    db = ctx.app.db
+    run_id = review.bound_run(db, document_id=doc)
+    if run_id is None:
+        outcome = transitions.decide(db, document_id=doc, name=name, pin=pin, approve=approve, opinion=opinion)
+        step, state, pending = outcome.step, outcome.state, outcome.pending
+    else:
+        verdict = (Action.APPROVE if approve else Action.RETURN).label
+        answer = {"verdict": verdict, "opinion": opinion, "person": name, "pin": pin}
+        step = review.stage(db, document_id=doc).step
+        now = lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer)
+        state, pending = now.state, now.eligible if now.step == step else ()
     verdict = "同意" if approve else "退回修改"
-    waiting = f"，尚待：{'、'.join(outcome.pending)}" if outcome.pending else ""
+    waiting = f"，尚待：{'、'.join(pending)}" if pending else ""
     ctx.out.done(
-        {"id": doc, "step": outcome.step, "state": outcome.state.value, "pending": list(outcome.pending)},
-        f"{name} {outcome.step}：{verdict}。公文 {doc} 当前：{outcome.state.label}{waiting}",
+        {"id": doc, "step": step, "state": state.value, "pending": list(pending)},
+        f"{name} {step}：{verdict}。公文 {doc} 当前：{state.label}{waiting}",
     )
+
+
+def _desk(ctx: Context) -> Desk | None:
+    url = ctx.app.settings.prefect_api_url
+    return Desk(url) if url else None
+
+
+def _required_desk(ctx: Context, doc: int) -> Desk:
+    desk = _desk(ctx)
+    if desk is None:
+        raise ServiceUnavailable(
+            f"公文 {doc} 由流程运行办理，请设置 PREFECT_API_URL 指向 Prefect 服务器（gongwen server）"
+        )
+    return desk
 
 
 def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
@@ -307,5 +362,19 @@ def audit_trail(ctx: Context, ref: str) -> None:
     ctx.out.done({"id": document.id, "ref": document.ref, "events": rows}, text or "（无记录）")
 
 
-def demo(ctx: Context, example: Path | None) -> None:
-    run_demo(ctx, example)
+def demo(ctx: Context, example: Path | None, port: int | None, keep: bool) -> None:
+    run_demo(ctx, example, port, keep)
+
+
+def server(ctx: Context, port: int | None) -> None:
+    settings = ctx.app.settings
+    home = settings.home.resolve()
+    upgrade(ctx.app.db.engine)  # the schema is up to date before any flow run opens the database
+    with running_prefect_server(home, port or settings.server_port) as prefect:
+        os.environ.update(prefect_environment(home, prefect))
+        os.environ["GONGWEN_HOME"] = str(home)
+        ctx.out.done(
+            {"ui": prefect.ui_url, "api": prefect.api_url, "home": str(home)},
+            f"Prefect 界面：{prefect.ui_url}\nAPI：{prefect.api_url}\n数据目录：{home}\n按 Ctrl-C 停止。",
+        )
+        serve_deployments()

@@ -1,99 +1,179 @@
-"""``gongwen demo``: the seed scenario end to end on the embedded default.
+"""``gongwen demo``: the seed scenario end to end, through the Prefect server, as people would do it.
 
-A fresh home under ``<GONGWEN_HOME>/demo/<time>`` (SQLite, local folders) so a
-demo never touches real data: load the 开封市 directory, draft the seed notice
-as its drafter, 送审, 核稿 and 签发 with the directory's demo PINs, then 登记
-(汴打假〔2022〕3号), 印制 (.docx and PDF/A through LibreOffice), 归档 into
-the local archive and 核发 to the outbox folder (one .eml per recipient, by role
-主送 / 抄报 / 抄送), after which an auditor verifies the archive (四性检测).
+A fresh home under ``<GONGWEN_HOME>/demo/<time>`` (SQLite, local archive, outbox)
+so a demo never touches real data. The directory of 开封市 is loaded, then
+``gongwen server`` starts (the Prefect server and every deployment), and the
+demo plays each person through the Prefect API with the calls the UI makes:
+
+1. the drafter fills in the draft-document form (the seed notice, but without
+   its 抄送 line) and it goes to review;
+2. the reviewer returns it on the 核稿 form: the 抄送 is missing;
+3. the drafter answers the 修改单 with the complete notice and 重新送审;
+4. the reviewer agrees, the two 会签 parties agree (the second first), the
+   signer signs;
+5. the run issues it by itself: 汴打假〔2022〕3号, .docx and PDF/A, archived;
+   the issued event starts distribute-document, which sends it to the outbox;
+6. an auditor runs audit-retrieve: the 四性检测 of the archived package.
+
+It prints a short summary and exits 0; ``--keep`` leaves the server running.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-from doc_templates import reading
-from flows import issuing
 from gongwen.app import App
+from gongwen.desk import LIFECYCLE, Desk
 from gongwen.files import read_yaml, write_files
+from gongwen.server import PrefectServer, free_port, prefect_environment
 from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
-from models.errors import InputError, VerificationFailed
+from models.errors import InputError, ServiceUnavailable, VerificationFailed
 from models.spec import parse_spec
-from storage import archive_checks, archiving, audit_log, transitions
+from storage import audit_log, review, transitions
 from storage.directory_store import save_directory
+from storage.printing import printed_files
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kaifeng"
+COSIGNERS = ("赵丽", "王强")
+DEPLOYMENTS = (
+    "draft-document/gongwen",
+    LIFECYCLE,
+    "issue-document/gongwen",
+    "distribute-document/gongwen",
+    "acknowledge-receipt/gongwen",
+    "remind-unacknowledged/gongwen",
+    "audit-retrieve/gongwen",
+)
+#: Variables that would point the demo at real services; the demo runs on the embedded default.
+_NOT_FOR_THE_DEMO = (
+    "GONGWEN_DATABASE_URL",
+    "PREFECT_API_DATABASE_CONNECTION_URL",
+    "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+)
 
 
-def run_demo(ctx, example: Path | None) -> None:
+def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
     example = example or EXAMPLE
     if not (example / "directory.yaml").is_file():
         raise InputError(f"找不到示例目录文件 {example / 'directory.yaml'}", "example")
     raw_directory = read_yaml(example / "directory.yaml", "directory.yaml")
     directory = parse_directory(raw_directory)
     pins = {p["name"]: p["pin"] for p in raw_directory["people"]}
-    spec, warnings = parse_spec(read_yaml(example / "notice.yaml", "notice.yaml"))
+    notice, _ = parse_spec(read_yaml(example / "notice.yaml", "notice.yaml"))
+    route = notice.approval.model_copy(update={"cosign": list(COSIGNERS)})
+    final = notice.model_copy(update={"approval": route}).to_data()
+    first = {key: value for key, value in final.items() if key != "cc"}
 
-    base = load_settings(home=ctx.home).home
-    home = base / "demo" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    home = (load_settings(home=ctx.home).home / "demo" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")).resolve()
     app = App(Settings(home=home, database_url=None, archive="local", mail="outbox"))
-    db = app.db
     say = ctx.out.note
     say(f"演示数据目录：{home}")
-
-    with db.transaction() as session:
+    with app.db.transaction() as session:
         save_directory(session, directory=directory)
         audit_log.append(session, actor=transitions.SYSTEM, action="directory_loaded", detail={"source": "demo"})
-    say(f"1. 载入目录：{len(directory.agencies)} 个机关，{len(directory.people)} 名人员")
+    say(f"载入目录：{len(directory.agencies)} 个机关，{len(directory.people)} 名人员")
 
-    drafter = next(p.name for p in directory.people if "drafter" in p.roles)
-    document = transitions.draft(db, spec=spec, drafter=drafter, warnings=warnings)
-    say(f"2. 拟稿：{drafter} 起草《{spec.title}》（编号 {document.id}）")
-
-    transitions.submit(db, document_id=document.id)
-    say("3. 送审")
-    route = [(name, "核稿") for name in document.review] + [(name, "会签") for name in document.cosign]
-    route.append((document.sign, "签发"))
-    for name, step in route:
-        outcome = transitions.decide(
-            db, document_id=document.id, name=name, pin=pins[name], approve=True, opinion="同意"
-        )
-        say(f"   {step}：{name} 同意 → {outcome.state.label}")
-
-    issued = issuing.issue(
-        db, app.archive_store, app.mail_channel, document_id=document.id, store_name="local", mail=app.mail_options
+    prefect = PrefectServer(port or free_port())
+    for name in _NOT_FOR_THE_DEMO:
+        os.environ.pop(name, None)
+    os.environ.update(
+        {"GONGWEN_HOME": str(home), "GONGWEN_ARCHIVE": "local", "GONGWEN_MAIL": "outbox"}
+        | prefect_environment(home, prefect)
     )
-    number = issued.ref
-    say(f"4. 登记：发文字号 {number}")
-    paths = write_files(home / "issued", issued.files)
-    say(f"5. 印制：{'、'.join(p.name for p in paths)}（PDF/A，{issued.pages} 页）→ {home / 'issued'}")
-    say(f"6. 归档：档号 {issued.archive_code} → {home / 'archive'}")
-    roles = "，".join(f"{role} {n}" for role, n in issued.dispatch.by_role.items())
-    say(f"7. 核发：{issued.dispatch.sent_now} 份（{roles}）→ {home / 'outbox'}")
-    with db.transaction() as session:
-        record = archiving.find_record(session, document_id=document.id)
-        checks = [archive_checks.check_chain(session)] + archive_checks.check_package(
-            session, app.archive_store, record, reading, dt.datetime.now(dt.UTC)
-        )
-    ok = all(check.ok for check in checks)
-    say(f"8. 四性检测（审计员）：{'全部通过' if ok else '有失败项'}")
-    for check in checks:
-        say(f"   {'通过' if check.ok else '失败'} {check.property}·{check.name}：{check.detail}")
+    server = _start_server(home, prefect)
+    try:
+        if not Desk(prefect.api_url).wait_for_deployments(DEPLOYMENTS, alive=lambda: server.poll() is None):
+            tail = (home / "server.log").read_text(errors="replace")[-2000:]
+            raise ServiceUnavailable(f"gongwen server 未能启动：\n{tail}")
+        summary = _play(Desk(prefect.api_url, timeout=300), app, say, first=first, final=final, pins=pins)
+    except BaseException:
+        _stop(server)
+        raise
+    if keep:
+        say(f"Prefect 服务器保持运行：{prefect.ui_url}（进程 {server.pid}，停止：kill {server.pid}）")
+    else:
+        _stop(server)
     ctx.out.done(
-        {
-            "id": document.id,
-            "ref": str(number),
-            "archive_code": issued.archive_code,
-            "home": str(home),
-            "files": [str(p) for p in paths],
-            "pages": issued.pages,
-            "verified": ok,
-            "dispatched": issued.dispatch.sent_now,
-            "by_role": issued.dispatch.by_role,
-        },
-        f"完成：{number}（档号 {issued.archive_code}）",
+        {**summary, "home": str(home), "ui": prefect.ui_url if keep else None},
+        f"完成：{summary['ref']}（档号 {summary['archive_code']}）",
     )
-    if not ok:
+    if not summary["verified"]:
         raise VerificationFailed("归档公文的四性检测未通过")
+
+
+def _start_server(home: Path, prefect: PrefectServer) -> subprocess.Popen:
+    log = home / "server.log"
+    command = [
+        str(Path(sys.executable).with_name("gongwen")),
+        "--home",
+        str(home),
+        "server",
+        "--port",
+        str(prefect.port),
+    ]
+    with log.open("ab") as output:
+        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str, str]) -> dict[str, Any]:
+    drafter, reviewer, signer = "郭佳佳", final["approval"]["review"][0], final["approval"]["sign"]
+    say("1. 拟稿（draft-document 表单）：郭佳佳 起草通知（初稿缺抄送）")
+    drafted = desk.finished(desk.run_deployment("draft-document/gongwen", {"spec": first, "drafter": drafter}))
+    document_id, run_id = drafted["id"], drafted["lifecycle_run"]
+    say(f"   公文编号 {document_id}，流程运行 {run_id}")
+
+    def answer(person: str, values: dict[str, Any], shown: str) -> None:
+        desk.wait(run_id)
+        form = desk.form(run_id)
+        desk.answer(run_id, {**values, "person": person, "pin": pins[person]})
+        desk.wait(run_id, after_key=form.key)
+        now = review.stage(app.db, document_id=document_id)
+        waiting = f"，待 {'、'.join(now.eligible)}" if now.eligible else ""
+        say(f"   {shown}（表单可选：{'、'.join(form.choices('person'))}）→ {now.state.label}{waiting}")
+
+    say("2. 核稿：退回修改")
+    answer(reviewer, {"verdict": "退回修改", "opinion": "请补充抄送单位：各县区人民政府"}, f"{reviewer} 退回修改")
+    say("3. 修改单：拟稿人补充抄送后重新送审")
+    answer(drafter, {"action": "重新送审", "note": "已补充抄送", "spec": final}, f"{drafter} 重新送审")
+    say("4. 核稿、会签（任意顺序）、签发")
+    answer(reviewer, {"verdict": "同意", "opinion": "同意"}, f"核稿 {reviewer} 同意")
+    for cosigner in reversed(final["approval"]["cosign"]):
+        answer(cosigner, {"verdict": "同意", "opinion": "无意见"}, f"会签 {cosigner} 同意")
+    answer(signer, {"verdict": "同意", "opinion": "同意印发"}, f"签发 {signer} 同意")
+    ref = desk.finished(run_id)
+    say(f"5. 登记、印制、归档：发文字号 {ref}")
+    distributed = desk.finished(desk.triggered_run("distribute-document/gongwen"))
+    say(f"6. 核发（由印发事件触发）：{distributed}")
+    retrieved = desk.finished(desk.run_deployment("audit-retrieve/gongwen", {"ref": ref}), failed_ok=True)
+    verified = isinstance(retrieved, dict) and retrieved.get("ok") is True
+    say(f"7. 档案检索与四性检测（审计员）：{'全部通过' if verified else retrieved}")
+    with app.db.transaction() as session:
+        files = {name: row.content for name, row in printed_files(session, document_id=document_id).items()}
+    paths = write_files(app.settings.home / "issued", files)
+    say(f"   印制文件：{'、'.join(str(p) for p in paths)}")
+    return {
+        "id": document_id,
+        "ref": ref,
+        "archive_code": retrieved.get("archive_code") if verified else None,
+        "files": [str(p) for p in paths],
+        "deliveries": distributed,
+        "verified": verified,
+        "flow_run_id": run_id,
+    }

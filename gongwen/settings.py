@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     mail_backoff: float = Field(default=1.0, ge=0, le=60)
     remind_after_days: float = Field(default=3, gt=0)
     escalate_after: int = Field(default=2, ge=1)
+    link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    server_port: int = Field(default=4200, ge=1, le=65535)
+    prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
 
     @property
     def effective_database_url(self) -> str:

@@ -46,8 +46,40 @@ Names = Annotated[list[Name], Field(max_length=500)]
 Text = Annotated[str, Field(min_length=1, max_length=200_000)]
 
 
+#: 公文要素 names, shown as the titles of the fields of a form made from these models (the Prefect UI).
+TITLES = {
+    "doc_type": "文种",
+    "issuer": "发文机关",
+    "title": "标题",
+    "to": "主送机关",
+    "body": "正文",
+    "attachments": "附件",
+    "enclosure": "印发件",
+    "note": "附注",
+    "date": "成文日期",
+    "cc_report": "抄报",
+    "cc": "抄送",
+    "printer": "印发机关",
+    "print_date": "印发日期",
+    "copy_no": "份号",
+    "secret": "密级",
+    "secret_term": "保密期限",
+    "urgency": "紧急程度",
+    "retention": "保管期限",
+    "approval": "审批路径",
+    "ref": "发文字号（通常登记时生成）",
+    "review": "核稿",
+    "cosign": "会签",
+    "sign": "签发",
+}
+
+
+def _title(name: str, _field: object) -> str:
+    return TITLES.get(name, name)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, field_title_generator=_title)
 
 
 class Attachment(_Strict):

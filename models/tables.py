@@ -120,6 +120,7 @@ class Document(DocumentContent, table=True):
     ref_serial: int | None = None
     signed_on: dt.date | None = None
     registered_at: dt.datetime | None = None
+    flow_run_id: str | None = None  # the Prefect document-lifecycle run that carries it, if any
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

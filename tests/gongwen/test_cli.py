@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -196,17 +194,3 @@ def test_control_characters_are_removed_with_a_warning(capsys, home, tmp_path):
     assert json.loads(out)["warnings"] == ["title：已删除 1 个控制字符"]
     code, out, _ = run(capsys, home, "show", str(json.loads(out)["id"]))
     assert "关于印发方案的通知" in out
-
-
-def test_demo_in_a_fresh_process_prints_the_seed_number(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "gongwen.cli", "--home", str(tmp_path), "--json", "demo"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert (data["ref"], data["archive_code"]) == ("汴打假〔2022〕3号", "J001-WS·2022-D30-0001")
-    assert data["verified"] is True

@@ -43,7 +43,7 @@ def _error(call: Callable[[], Any]) -> InputError:
 
 def test_kaifeng_directory_parses(kf: Directory) -> None:
     assert len(kf.agencies) == 33
-    assert [p.name for p in kf.people] == ["郭佳佳", "李红梅", "张伟", "刘志强", "陈立新", "赵丽", "孙敏"]
+    assert [p.name for p in kf.people] == ["郭佳佳", "李红梅", "张伟", "刘志强", "陈立新", "赵丽", "王强", "孙敏"]
     assert [g.name for g in kf.groups] == [
         "市打击侵权假冒工作领导小组相关成员单位",
         "各县（区）打击侵权假冒工作领导小组",

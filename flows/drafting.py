@@ -1,0 +1,41 @@
+"""The draft-document flow (拟稿): staff fill the 公文要素 in on the deployment's Run form.
+
+The run form is generated from ``DocumentSpec`` (design.md §3.1, titled with the
+要素 names), so a draft made in the UI is checked by exactly the rules a YAML
+spec is: the 条例 rules, the directory, the drafter's role. The new draft is
+then 送审 by starting its document-lifecycle run.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.deployments import run_deployment
+
+from flows.runtime import services
+from models.spec import DocumentSpec, parse_spec
+from storage import transitions
+
+LIFECYCLE_DEPLOYMENT = "document-lifecycle/gongwen"
+
+
+@flow(name="draft-document", persist_result=True)
+def draft_document(spec: DocumentSpec, drafter: str, submit: bool = True) -> dict[str, object]:
+    """拟稿, then 送审 (the document's lifecycle run starts).
+
+    Args:
+        spec: 公文要素
+        drafter: 拟稿人（目录中有拟稿权限的人员）
+        submit: 起草后立即送审
+    """
+    document_id = create_draft(spec, drafter)
+    if not submit:
+        return {"id": document_id}
+    run = run_deployment(LIFECYCLE_DEPLOYMENT, parameters={"document_id": document_id}, timeout=0, as_subflow=False)
+    return {"id": document_id, "lifecycle_run": str(run.id)}
+
+
+@task(name="拟稿", cache_policy=NO_CACHE)
+def create_draft(spec: DocumentSpec, drafter: str) -> int:
+    checked, warnings = parse_spec(spec.model_dump(mode="json", exclude_none=True))
+    return transitions.draft(services().db, spec=checked, drafter=drafter, warnings=warnings).id

@@ -1,0 +1,159 @@
+"""The document-lifecycle and issue-document flows: 审核 on forms, then 发文办理 by itself.
+
+``document_lifecycle`` carries one document from 送审 to 归档. At each review step
+(核稿, every 会签 party in any order, 签发) the run suspends with a form
+(flows.forms) and waits for a person's answer in the Prefect UI, or from
+``gongwen decide``. The answer goes through the same domain check as the CLI
+(storage.transitions.decide: the person, the role, the PIN); a refused answer is
+audited and the run suspends again for the same step. A 退回修改 sends the draft
+back: the run waits for its drafter's 修改单 (revised content and 重新送审, or 撤销)
+and the new round goes through review again. After 签发 it issues the document
+(``issue_document``'s steps) and emits ``gongwen.document.issued``, on which
+distribute-document (flows.receipts) starts.
+
+A suspended run runs again from the top when it is resumed. The forms are numbered
+in the order the run shows them (``answer-0``, ``answer-1``…) and each answer is
+applied by a task whose persisted result is keyed by the run and that number:
+when the run replays its earlier forms it gets their results back instead of
+applying an answer twice, and only the first form not yet answered suspends the
+run again. The issuing steps are persisted, idempotent tasks too, so resuming,
+retrying or restarting after a crash never takes a second number or writes a
+second package. Once an answer is applied its PIN is blanked in the stored input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from prefect import flow, task
+from prefect.context import FlowRunContext
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import create_flow_run_input, delete_flow_run_input, read_flow_run_input
+from prefect.input.run_input import keyset_from_base_key
+from prefect.runtime import flow_run
+
+from flows import artifacts, steps
+from flows.forms import form_for
+from flows.runtime import services
+from models.errors import InputError, NotAllowed
+from models.lifecycle import Action, State
+from models.spec import parse_spec
+from storage import archiving, documents, review, transitions
+
+
+@flow(name="document-lifecycle", persist_result=True)
+def document_lifecycle(document_id: int) -> str:
+    """送审 → 核稿 → 会签 → 签发 on forms, then 登记, 印制, 归档 and the issued event.
+
+    Args:
+        document_id: 公文编号（拟稿时给出）
+    """
+    attach(document_id, str(flow_run.id))
+    for index in itertools.count():
+        now = review.stage(services().db, document_id=document_id)
+        if not now.waiting:
+            break
+        key = f"answer-{index}"
+        if key in FlowRunContext.get().flow_run.empirical_policy.pause_keys:
+            answer = read_flow_run_input(keyset_from_base_key(f"suspended-{key}")["response"])
+        else:
+            form = suspend_flow_run(wait_for_input=form_for(now, _current_spec(now)), key=key, timeout=None)
+            answer = {**form.model_dump(), "pin": form.pin.get_secret_value()}
+        answer_step(document_id, index, answer, key)
+    if now.state is State.WITHDRAWN:
+        return "已撤销"
+    return issue_steps(document_id)
+
+
+@flow(name="issue-document", persist_result=True)
+def issue_document(document_id: int) -> str:
+    """发文办理 of a 已签发 document: 登记, 印制, 归档, then the issued event."""
+    return issue_steps(document_id)
+
+
+def issue_steps(document_id: int) -> str:
+    """登记, 印制, 归档 and the issued event, each a persisted task; the 发文字号."""
+    ref = steps.register(document_id)
+    steps.print_files(document_id)
+    archive_code = steps.archive(document_id)
+    show_archived(document_id, archive_code)
+    steps.announce_issued(document_id, ref)
+    return ref
+
+
+@task(name="登记流程运行", persist_result=True)
+def attach(document_id: int, run_id: str) -> str:
+    """Bind the document to this run; 送审 a draft never submitted."""
+    return review.attach_run(services().db, document_id=document_id, flow_run_id=run_id).value
+
+
+def _current_spec(now: review.ReviewStage):
+    if now.step != review.REVISION:
+        return None
+    with services().db.transaction() as session:
+        return documents.spec_of(documents.get(session, document_id=now.document_id))
+
+
+def _answer_key(context: object, parameters: dict) -> str:
+    return f"{flow_run.id}-{parameters['key']}"
+
+
+@task(name="审核", persist_result=True, cache_key_fn=_answer_key)
+def answer_step(document_id: int, index: int, answer: dict, key: str) -> str:
+    """Apply one answer from a form: the state it led to, or why it was refused (refusals are audited)."""
+    db = services().db
+    try:
+        if "verdict" in answer:
+            outcome = transitions.decide(
+                db,
+                document_id=document_id,
+                name=answer["person"],
+                pin=answer["pin"],
+                approve=answer["verdict"] == Action.APPROVE.label,
+                opinion=answer["opinion"],
+            )
+            result = outcome.state.label
+        elif answer["action"] == review.RESUBMIT:
+            spec, _ = parse_spec(answer["spec"])
+            result = review.resubmit(
+                db, document_id=document_id, name=answer["person"], pin=answer["pin"], spec=spec, note=answer["note"]
+            ).label
+        else:
+            result = review.withdraw(db, document_id=document_id, name=answer["person"], pin=answer["pin"]).label
+    except (NotAllowed, InputError) as refusal:
+        result = f"未接受：{refusal.message}"
+    show_review(document_id)
+    _blank_pin(key, answer)
+    return result
+
+
+def _blank_pin(key: str, answer: dict) -> None:
+    """Replace the stored answer with one whose PIN is blanked."""
+    response = keyset_from_base_key(f"suspended-{key}")["response"]
+    delete_flow_run_input(response)
+    create_flow_run_input(response, {**_json_ready(answer), "pin": "******"})
+
+
+def _json_ready(answer: dict) -> dict:
+    return json.loads(json.dumps(answer, default=str, ensure_ascii=False))
+
+
+def show_review(document_id: int) -> None:
+    """The preview and the decisions so far, on the run's Artifacts tab."""
+    with services().db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        decisions = documents.decisions(session, document_id=document_id)
+    artifacts.preview(document)
+    artifacts.decisions_table(document_id, decisions)
+
+
+@task(name="归档链接", persist_result=True)
+def show_archived(document_id: int, archive_code: str) -> None:
+    """The document as issued, its decisions and a link to the archived PDF."""
+    s = services()
+    show_review(document_id)
+    with s.db.transaction() as session:
+        record = archiving.find_record(session, document_id=document_id)
+    url = s.archive_store.link(f"{record.prefix}/document.pdf", record.versions["document.pdf"], s.link_expiry)
+    artifacts.archive_link(document_id, archive_code, url)

@@ -1,0 +1,79 @@
+"""The Prefect tasks of 发文办理: each one step or one side effect, persisted and idempotent.
+
+Every task calls a domain step that is idempotent by itself — 登记 returns the
+number already taken, 印制 leaves a printed document alone, 归档 finds the package
+already written, 核发 never sends a recipient a second copy — and persists its
+result, so a flow run that resumes, retries or starts again after a crash gets
+the earlier result back instead of doing the work twice. Only transient IO
+errors (an archive or mail server that is down: ServiceUnavailable) are retried;
+a domain error fails at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.events import emit_event
+
+from flows import issuing
+from flows.distribution import DispatchReport, dispatch
+from flows.runtime import services
+from models.errors import ServiceUnavailable
+from storage import archiving, transitions
+
+ISSUED_EVENT = "gongwen.document.issued"
+
+
+def transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: only an unreachable archive or mail server is worth another try."""
+    return isinstance(state.result(raise_on_failure=False), ServiceUnavailable)
+
+
+_RETRIED = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": transient}
+
+
+@task(name="登记", persist_result=True)
+def register(document_id: int) -> str:
+    """登记: the 发文字号, taken once."""
+    return str(transitions.register(services().db, document_id=document_id))
+
+
+@task(name="印制", persist_result=True)
+def print_files(document_id: int) -> int | None:
+    """印制: the .docx and the PDF/A; the PDF's page count."""
+    s = services()
+    issuing.print_once(s.db, document_id=document_id, converter=s.converter)
+    pdf = issuing.printed(s.db, document_id=document_id).get("document.pdf")
+    return pdf.pages if pdf else None
+
+
+@task(name="归档", persist_result=True, **_RETRIED)
+def archive(document_id: int) -> str:
+    """归档: the package written once into the archive store, locked; its 档号."""
+    s = services()
+    record = archiving.archive(
+        s.db, s.archive_store, document_id=document_id, store_name=s.store_name, lock_mode=s.lock_mode
+    )
+    return record.archive_code
+
+
+@task(name="发出已印发事件", persist_result=True)
+def announce_issued(document_id: int, ref: str) -> None:
+    """Emit ``gongwen.document.issued``: distribute-document starts on it."""
+    emit_event(
+        event=ISSUED_EVENT,
+        resource={
+            "prefect.resource.id": f"gongwen.document.{document_id}",
+            "prefect.resource.name": ref,
+            "gongwen.document.id": str(document_id),
+            "gongwen.document.ref": ref,
+        },
+    )
+
+
+@task(name="核发", persist_result=True, **_RETRIED)
+def distribute(document_id: int) -> DispatchReport:
+    """核发 to every 主送, 抄报 and 抄送 recipient once."""
+    s = services()
+    return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail)

@@ -1,0 +1,158 @@
+"""The staff's side of the Prefect API: start a lifecycle run, read the form it waits on, answer it.
+
+``gongwen submit`` and ``gongwen decide`` go through here when a Prefect server
+is configured (``PREFECT_API_URL``), and the demo plays every person with it —
+the same calls the UI makes: create a run of a deployment, read a suspended
+run's form (its JSON schema and description), resume it with the answer, and
+wait until the run has dealt with it (suspended again on the next form, or
+finished).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from models.errors import InputError, ServiceUnavailable
+
+LIFECYCLE = "document-lifecycle/gongwen"
+
+
+@dataclass(frozen=True)
+class WaitingForm:
+    """The form a suspended run shows: its key, JSON schema and description."""
+
+    key: str
+    schema: dict[str, Any]
+    description: str
+
+    def choices(self, field: str) -> list[str]:
+        """The allowed values of a choice field (审核人, 结论)."""
+        spec = self.schema["properties"][field]
+        return list(spec["enum"]) if "enum" in spec else [spec["const"]] if "const" in spec else []
+
+
+class Desk:
+    """A Prefect API client for the people who work on documents."""
+
+    def __init__(self, api_url: str, *, timeout: float = 120.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, work):
+        """Run ``work(client)`` against this desk's server; an unreachable server is ServiceUnavailable."""
+        import httpx
+        from prefect.client.orchestration import get_client
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        try:
+            with temporary_settings({PREFECT_API_URL: self.api_url}), get_client(sync_client=True) as client:
+                return work(client)
+        except (OSError, httpx.TransportError) as error:
+            raise ServiceUnavailable(f"无法连接 Prefect 服务器 {self.api_url}：{error}") from None
+
+    def run_deployment(self, name: str, parameters: dict[str, Any]) -> str:
+        """Create a run of a deployment (as the UI's Run button does); its id."""
+
+        def create(client):
+            deployment = client.read_deployment_by_name(name)
+            return str(client.create_flow_run_from_deployment(deployment.id, parameters=parameters).id)
+
+        return self._call(create)
+
+    def state(self, run_id: str):
+        return self._call(lambda client: client.read_flow_run(UUID(run_id)).state)
+
+    def wait(self, run_id: str, *, after_key: str | None = None):
+        """Wait until the run waits on a form other than ``after_key``, or has finished; its state."""
+
+        def settled():
+            state = self.state(run_id)
+            moved = state.is_paused() and state.state_details.pause_key != after_key
+            return state if state.is_final() or moved else None
+
+        return _poll(settled, self.timeout, f"流程运行 {run_id} 处理完毕（请在 Prefect 界面查看）")
+
+    def form(self, run_id: str) -> WaitingForm:
+        """The form the run waits on now."""
+        from prefect.input.run_input import keyset_from_paused_state
+
+        def read(client):
+            state = client.read_flow_run(UUID(run_id)).state
+            if not state.is_paused():
+                raise InputError(f"流程运行当前为「{state.name}」，没有等待填写的表单", "DOC")
+            keyset = keyset_from_paused_state(state)
+            schema = client.read_flow_run_input(UUID(run_id), keyset["schema"])
+            description = client.read_flow_run_input(UUID(run_id), keyset["description"])
+            return WaitingForm(state.state_details.pause_key, _json(schema), _json(description) or "")
+
+        return self._call(read)
+
+    def answer(self, run_id: str, values: dict[str, Any]) -> None:
+        """Resume the run with a form's answer; the server checks it against the form's schema."""
+        from prefect.client.schemas.responses import SetStateStatus
+
+        def resume(client):
+            result = client.resume_flow_run(UUID(run_id), run_input=values)
+            if result.status != SetStateStatus.ACCEPT:
+                reason = getattr(result.details, "reason", "") or str(result.status)
+                raise InputError(f"表单内容未被接受：{reason}", "form")
+
+        self._call(resume)
+
+    def finished(self, run_id: str, *, failed_ok: bool = False) -> Any:
+        """Wait for the run to finish; its result (or, with ``failed_ok``, the failure's message)."""
+        state = _poll(lambda: (s := self.state(run_id)).is_final() and s, self.timeout, f"流程运行 {run_id} 结束")
+        if state.is_completed():
+            return self._call(lambda client: client.read_flow_run(UUID(run_id)).state.result())
+        if failed_ok:
+            return state.message
+        raise ServiceUnavailable(f"流程运行 {run_id} 未成功：{state.name} {state.message or ''}")
+
+    def wait_for_deployments(self, names: tuple[str, ...], *, alive=lambda: True) -> bool:
+        """Wait until every named deployment exists (the server is serving them); False as soon as
+        ``alive`` says the serving process has gone."""
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if not alive():
+                return False
+            try:
+                self._call(lambda client: [client.read_deployment_by_name(name) for name in names])
+                return True
+            except Exception:  # noqa: BLE001 - not there yet: the server is starting or not yet serving
+                time.sleep(0.5)
+        raise ServiceUnavailable(f"{self.timeout:.0f} 秒内部署未就绪：{self.api_url}")
+
+    def triggered_run(self, deployment: str) -> str:
+        """The id of the latest run of a deployment, once one exists (a run an event trigger started)."""
+        from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        def latest(client):
+            found = client.read_deployment_by_name(deployment)
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+                sort=FlowRunSort.START_TIME_DESC,
+                limit=1,
+            )
+            return str(runs[0].id) if runs else None
+
+        return _poll(lambda: self._call(latest), self.timeout, f"{deployment} 的运行")
+
+
+def _poll(condition, timeout: float, what: str) -> Any:
+    """Call ``condition`` until it returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.25)
+    raise ServiceUnavailable(f"{timeout:.0f} 秒内未等到：{what}")
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value

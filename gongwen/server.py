@@ -1,0 +1,124 @@
+"""``gongwen server``: a Prefect server on 127.0.0.1 and every deployment of gongwen served from one process.
+
+The Prefect server keeps its state under ``<GONGWEN_HOME>/prefect`` (SQLite), or in
+PostgreSQL when ``PREFECT_API_DATABASE_CONNECTION_URL`` (or
+``PREFECT_SERVER_DATABASE_CONNECTION_URL``) is set; analytics are off. The UI is
+told the API's real port (``prefect server start --port`` alone would leave it on
+4200). The served flow runs are subprocesses of this process and inherit its
+environment, so they use the same GONGWEN_* settings (flows.runtime).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.errors import InputError, ServiceUnavailable
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    """Where the Prefect server listens."""
+
+    port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+
+def prefect_environment(home: Path, server: PrefectServer, *, poll_seconds: int = 1) -> dict[str, str]:
+    """The PREFECT_* variables for the server, the serving process and its flow runs."""
+    prefect_home = home.resolve() / "prefect"
+    env = {
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_URL": server.api_url,
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(server.port),
+        "PREFECT_SERVER_UI_API_URL": server.api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(poll_seconds),
+        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
+    }
+    database = os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or os.environ.get(
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL"
+    )
+    if database:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database
+    return env
+
+
+@contextmanager
+def running_prefect_server(home: Path, port: int, log: Path | None = None) -> Iterator[PrefectServer]:
+    """Start ``prefect server start`` on 127.0.0.1:``port``, wait until it answers, stop it on exit."""
+    server = PrefectServer(port)
+    if server.healthy():
+        raise InputError(f"端口 {port} 上已有 Prefect 服务器在运行，请换一个端口", "--port")
+    env = {**os.environ, **prefect_environment(home, server)}
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    log = log or Path(env["PREFECT_HOME"]) / "server.log"
+    prefect = Path(sys.executable).with_name("prefect")
+    command = [str(prefect), "server", "start", "--host", HOST, "--port", str(port)]
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_healthy(server, process, log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(server: PrefectServer, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.healthy():
+            return
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise ServiceUnavailable(f"Prefect 服务器启动失败（退出码 {process.returncode}）：\n{tail}")
+        time.sleep(0.3)
+    raise ServiceUnavailable(f"Prefect 服务器 {START_TIMEOUT:.0f} 秒内未就绪，见 {log}")
+
+
+def serve_deployments(limit: int | None = None) -> None:
+    """Serve every deployment of gongwen until interrupted (PREFECT_API_URL must point at the server)."""
+    from prefect import serve
+
+    from flows.deployments import deployments
+
+    serve(*deployments(), limit=limit, print_starting_message=False)

@@ -1,0 +1,198 @@
+"""审核 as a flow run sees it: which step waits, for whom, and the drafter's 重新送审.
+
+A document-lifecycle run (flows.lifecycle) asks ``stage`` where the document
+stands before each form it shows: the step, who may answer it now, and — after a
+refused attempt — why it was refused.
+
+``attach_run`` binds a document to the run carrying it and 送审 a draft that was
+never submitted; ``resubmit`` is the drafter's 退回修改 answer — the revised
+content and 重新送审, checked against the directory (name + PIN) — and
+``withdraw`` the drafter's 撤销; refused attempts are audited before they are raised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models.errors import InputError, NotAllowed, RefusedDecision
+from models.lifecycle import STEP_OF_STATE, Action, State, transition
+from models.pin import verify_pin
+from models.spec import DocumentSpec
+from models.tables import AuditEvent, Decision, Document
+from storage import audit_log, documents, transitions
+from storage.database import Database
+from storage.directory_store import find_person
+
+#: The stage of a returned draft: its drafter revises and 重新送审 (or 撤销).
+REVISION = "修改"
+RESUBMIT = "重新送审"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """One 退回修改 of the last round: who returned it, at which step, with what opinion."""
+
+    person: str
+    step: str
+    opinion: str
+
+
+@dataclass(frozen=True)
+class ReviewStage:
+    """Where a document's review stands, for the form a flow run shows."""
+
+    document_id: int
+    title: str
+    state: State
+    round: int
+    version: int
+    step: str | None  # 核稿 / 会签 / 签发, REVISION, or None when no one's answer is awaited
+    eligible: tuple[str, ...]  # who may answer now
+    refused: str | None  # why the last attempt at this stage was refused
+    returned: tuple[Returned, ...]  # the opinions that sent it back (REVISION only)
+    approved: tuple[str, ...]  # who has approved this step in this round
+
+    @property
+    def waiting(self) -> bool:
+        return self.step is not None
+
+
+def stage(db: Database, *, document_id: int) -> ReviewStage:
+    """The document's current review stage (see the module docstring)."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        state = State(document.state)
+        round_decisions = _round_decisions(session, document)
+        latest = session.exec(
+            select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id.desc()).limit(1)
+        ).first()
+    step_of_state = STEP_OF_STATE.get(state)
+    approved = tuple(d.person for d in round_decisions if d.approve and d.step == step_of_state)
+    returned: tuple[Returned, ...] = ()
+    if step_of_state is not None:
+        route = transitions.route_of(document)
+        step, eligible = step_of_state.value, tuple(p for p in route.parties(step_of_state) if p not in approved)
+    elif state is State.DRAFT and document.round > 0:
+        step, eligible = REVISION, (document.drafter,)
+        returned = tuple(Returned(d.person, d.step, d.opinion) for d in round_decisions if not d.approve)
+    else:
+        step, eligible = None, ()
+    refused = None
+    if latest is not None and latest.action.endswith("_refused"):
+        refused = str(json.loads(latest.detail).get("reason", ""))
+    return ReviewStage(
+        document_id=document_id,
+        title=document.title,
+        state=state,
+        round=document.round,
+        version=document.version,
+        step=step,
+        eligible=eligible,
+        refused=refused,
+        returned=returned,
+        approved=approved,
+    )
+
+
+def _round_decisions(session: Session, document: Document) -> list[Decision]:
+    query = select(Decision).where(Decision.document_id == document.id, Decision.round == document.round)
+    return list(session.exec(query.order_by(Decision.id)))
+
+
+def attach_run(db: Database, *, document_id: int, flow_run_id: str) -> State:
+    """Bind the document to its lifecycle run; 送审 it if it is a draft never submitted."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        if document.flow_run_id != flow_run_id:
+            document.flow_run_id = flow_run_id
+            session.add(document)
+            audit_log.append(
+                session,
+                actor=transitions.SYSTEM,
+                action="lifecycle_run",
+                document_id=document_id,
+                detail={"flow_run_id": flow_run_id},
+            )
+        if document.state == State.DRAFT.value and document.round == 0:
+            document.round = 1
+            return transitions.move(session, document, Action.SUBMIT, actor=document.drafter, detail={"round": 1})
+        return State(document.state)
+
+
+def bound_run(db: Database, *, document_id: int) -> str | None:
+    """The id of the lifecycle run carrying a document, if a run was ever attached to it."""
+    with db.transaction() as session:
+        return documents.get(session, document_id=document_id).flow_run_id
+
+
+def resubmit(db: Database, *, document_id: int, name: str, pin: str, spec: DocumentSpec | None, note: str) -> State:
+    """重新送审 after 退回修改: the drafter (name + PIN) submits the revised content for a new round."""
+    with _audited_refusal(db, document_id, name, "resubmit_refused"), db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        transition(State(document.state), Action.SUBMIT)
+        _check_drafter(session, document, name, pin)
+        if spec is not None and spec != documents.spec_of(document):
+            documents.replace_content(
+                session, document=document, spec=spec, author=name, **transitions.check_draft(session, spec, name)
+            )
+            audit_log.append(
+                session, actor=name, action="revise", document_id=document_id, detail={"version": document.version}
+            )
+        document.round += 1
+        detail = {"round": document.round, "note": note}
+        return transitions.move(session, document, Action.SUBMIT, actor=name, detail=detail)
+
+
+def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
+    """撤销 by the drafter from the revision form; a refusal is audited."""
+    with _audited_refusal(db, document_id, name, "withdraw_refused"):
+        return transitions.withdraw(db, document_id=document_id, name=name, pin=pin)
+
+
+def _check_drafter(session: Session, document: Document, name: str, pin: str) -> None:
+    person = find_person(session, name=name)
+    if name != document.drafter or person is None or not verify_pin(pin, person.pin_hash):
+        raise RefusedDecision(f"只有拟稿人「{document.drafter}」凭本人 PIN 可以重新送审", "person")
+
+
+@contextmanager
+def _audited_refusal(db: Database, document_id: int, name: str, action: str) -> Iterator[None]:
+    """Audit a refused drafter's action (wrong person or PIN, content against the 条例) in its own
+    transaction, then let the refusal go on to the caller."""
+    try:
+        yield
+    except (NotAllowed, InputError) as refusal:
+        record_refusal(
+            db, document_id=document_id, name=name, action=action, reason=refusal.message, field=refusal.field
+        )
+        raise
+
+
+def record_refusal(db: Database, *, document_id: int, name: str, action: str, reason: str, field: str | None) -> None:
+    """Audit a refused attempt (``action`` ends in ``_refused``) in a transaction of its own."""
+    with db.transaction() as session:
+        audit_log.append(
+            session, actor=name, action=action, document_id=document_id, detail={"reason": reason, "field": field}
+        )
+
+
+def last_event(db: Database, *, document_id: int) -> int:
+    """The id of the document's latest audit entry (0 if none)."""
+    with db.transaction() as session:
+        query = select(AuditEvent.id).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id.desc())
+        return session.exec(query.limit(1)).first() or 0
+
+
+def refusal_since(db: Database, *, document_id: int, after: int, name: str) -> str | None:
+    """Why ``name``'s attempt after audit entry ``after`` was refused, if it was."""
+    with db.transaction() as session:
+        query = select(AuditEvent).where(
+            AuditEvent.document_id == document_id, AuditEvent.id > after, AuditEvent.actor == name
+        )
+        refused = [e for e in session.exec(query.order_by(AuditEvent.id)) if e.action.endswith("_refused")]
+    return str(json.loads(refused[-1].detail).get("reason", "")) if refused else None
