@@ -99,6 +99,14 @@ def submit(ctx: commands.Context, doc: int) -> None:
 
 @cli.command()
 @DOC
+@click.pass_obj
+def resume(ctx: commands.Context, doc: int) -> None:
+    """继续办理：流程运行因崩溃或服务中断停止后，从头重放（已完成的步骤不会重做）。"""
+    commands.resume(ctx, doc)
+
+
+@cli.command()
+@DOC
 @click.option("--as", "name", required=True, help="审核人")
 @click.option("--pin", required=True, help="审核人的 PIN")
 @click.option("--approve/--return", "approve", default=None, help="同意 / 退回修改")

@@ -188,6 +188,15 @@ def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: 
     )
 
 
+def resume(ctx: Context, doc: int) -> None:
+    """继续办理 a document whose lifecycle run stopped without finishing."""
+    run_id = review.bound_run(ctx.app.db, document_id=doc)
+    if run_id is None:
+        raise InputError(f"公文 {doc} 没有流程运行；可直接用 gongwen issue / distribute 继续办理", "DOC")
+    text = lifecycle.resume(ctx.app.db, _required_desk(ctx, doc), run_id, document_id=doc)
+    ctx.out.done({"id": doc, "flow_run_id": run_id, "message": text}, text)
+
+
 def _desk(ctx: Context) -> Desk | None:
     url = ctx.app.settings.prefect_api_url
     return Desk(url) if url else None

@@ -159,7 +159,7 @@ def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str
     answer(signer, {"verdict": "同意", "opinion": "同意印发"}, f"签发 {signer} 同意")
     ref = desk.finished(run_id)
     say(f"5. 登记、印制、归档：发文字号 {ref}")
-    distributed = desk.finished(desk.triggered_run("distribute-document/gongwen"))
+    distributed = desk.finished(desk.triggered_run("distribute-document/gongwen", {"document_id": document_id}))
     say(f"6. 核发（由印发事件触发）：{distributed}")
     retrieved = desk.finished(desk.run_deployment("audit-retrieve/gongwen", {"ref": ref}), failed_ok=True)
     verified = isinstance(retrieved, dict) and retrieved.get("ok") is True

@@ -102,6 +102,13 @@ class Desk:
 
         self._call(resume)
 
+    def reschedule(self, run_id: str) -> None:
+        """Put a run that stopped without finishing (its process crashed or was killed) back in the queue:
+        it runs again from the top, its persisted results and answers replayed."""
+        from prefect.states import Scheduled
+
+        self._call(lambda client: client.set_flow_run_state(UUID(run_id), Scheduled(name="继续办理"), force=True))
+
     def finished(self, run_id: str, *, failed_ok: bool = False) -> Any:
         """Wait for the run to finish; its result (or, with ``failed_ok``, the failure's message)."""
         state = _poll(lambda: (s := self.state(run_id)).is_final() and s, self.timeout, f"流程运行 {run_id} 结束")
@@ -125,8 +132,9 @@ class Desk:
                 time.sleep(0.5)
         raise ServiceUnavailable(f"{self.timeout:.0f} 秒内部署未就绪：{self.api_url}")
 
-    def triggered_run(self, deployment: str) -> str:
-        """The id of the latest run of a deployment, once one exists (a run an event trigger started)."""
+    def triggered_run(self, deployment: str, parameters: dict[str, Any]) -> str:
+        """The id of the latest run of a deployment with these parameters, once one exists (a run an
+        event trigger started)."""
         from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
         from prefect.client.schemas.sorting import FlowRunSort
 
@@ -134,10 +142,10 @@ class Desk:
             found = client.read_deployment_by_name(deployment)
             runs = client.read_flow_runs(
                 deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
-                sort=FlowRunSort.START_TIME_DESC,
-                limit=1,
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
             )
-            return str(runs[0].id) if runs else None
+            matching = [run for run in runs if parameters.items() <= run.parameters.items()]
+            return str(matching[0].id) if matching else None
 
         return _poll(lambda: self._call(latest), self.timeout, f"{deployment} 的运行")
 

@@ -55,3 +55,17 @@ def answer_form(
     if refusal is not None:
         raise RefusedDecision(refusal, "pin" if "PIN" in refusal else "as")
     return review.stage(db, document_id=document_id)
+
+
+def resume(db: Database, desk: Desk, run_id: str, *, document_id: int) -> str:
+    """继续办理: run a lifecycle run that stopped without finishing (crashed, killed, failed on an outage)
+    again from the top; a run waiting on a form or finished is left alone. What happened, for people."""
+    state = desk.state(run_id)
+    if state.is_paused():
+        return f"流程运行 {run_id} 正在等待表单，无需继续"
+    if state.is_completed():
+        return f"流程运行 {run_id} 已完成"
+    desk.reschedule(run_id)
+    after = desk.wait(run_id)
+    now = review.stage(db, document_id=document_id)
+    return f"流程运行 {run_id} 已继续办理（{state.name} → {after.name}），公文当前：{now.state.label}"

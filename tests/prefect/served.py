@@ -1,0 +1,79 @@
+"""A real ``gongwen server`` (Prefect server + every deployment) in a home of its own, for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gongwen.app import App
+from gongwen.demo import DEPLOYMENTS
+from gongwen.desk import Desk
+from gongwen.server import PrefectServer, free_port, prefect_environment
+from gongwen.settings import Settings
+from models.directory import Directory
+from storage.directory_store import save_directory
+
+GONGWEN = str(Path(sys.executable).with_name("gongwen"))
+
+
+@dataclass
+class Served:
+    """One gongwen home served by ``gongwen server`` on a free port."""
+
+    home: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def prefect(self) -> PrefectServer:
+        return PrefectServer(self.port)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("GONGWEN_", "PREFECT_"))}
+        return env | {
+            "GONGWEN_HOME": str(self.home),
+            "GONGWEN_MAIL": "outbox",
+            "GONGWEN_MAIL_BACKOFF": "0",
+            **prefect_environment(self.home, self.prefect),
+        }
+
+    @property
+    def app(self) -> App:
+        return App(Settings(home=self.home, archive="local", mail="outbox"))
+
+    def desk(self, timeout: float = 120) -> Desk:
+        return Desk(self.prefect.api_url, timeout=timeout)
+
+    def load(self, directory: Directory) -> None:
+        with self.app.db.transaction() as session:
+            save_directory(session, directory=directory)
+
+    def start(self) -> None:
+        log = (self.home / "server.log").open("ab")
+        self.process = subprocess.Popen(
+            [GONGWEN, "--home", str(self.home), "server", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if not self.desk(timeout=120).wait_for_deployments(DEPLOYMENTS, alive=lambda: self.process.poll() is None):
+            raise RuntimeError((self.home / "server.log").read_text(errors="replace")[-3000:])
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the server and every flow-run process it started (SIGKILL: as a crash would)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        """Run ``gongwen`` as a person would, with PREFECT_API_URL pointing at this server."""
+        return subprocess.run(
+            [GONGWEN, "--home", str(self.home), *args], env=self.env, capture_output=True, text=True, check=check
+        )
