@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: LibreOffice (PDF) with its Python bridge (python3-uno, for the
-# persistent converter), CJK fonts, poppler (pdftotext, pdffonts, pdftoppm); and the Fandol fonts
+# persistent converter), CJK fonts, poppler (pdftotext, pdffonts, pdftoppm), Chromium (headless, for the
+# Prefect UI check in tests/prefect/test_ui_browser.py); and the Fandol fonts
 # (仿宋 / 楷体 / 黑体 / 宋体 stand-ins) unpacked from texlive-lang-chinese without installing TeX.
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 dpkg -s python3-uno >/dev/null 2>&1 || need+=(python3-uno)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,0 +1,137 @@
+"""Headless Chromium (Debian's ``chromium``) for looking at the Prefect UI, and a small PNG reader.
+
+``capture`` loads one page the way a person's browser would (the UI's scripts run,
+read ``/ui-settings`` and call the API), saves a screenshot and returns the DOM as
+rendered after ``budget_ms`` of virtual time. ``read_png`` decodes the screenshot
+with zlib alone (8-bit RGB/RGBA, not interlaced: what Chromium writes), so the
+tests need neither Pillow nor numpy.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+WIDTH, HEIGHT = 1400, 1000
+
+
+def chromium() -> str | None:
+    """The chromium executable (``/usr/bin/chromium`` on Debian), or None."""
+    debian = Path("/usr/bin/chromium")
+    return str(debian) if debian.exists() else shutil.which("chromium")
+
+
+def capture(url: str, screenshot: Path, *, budget_ms: int = 15000, timeout: float = 120) -> str:
+    """Load ``url`` in headless Chromium, save a WIDTH×HEIGHT screenshot; the rendered DOM."""
+    executable = chromium()
+    if executable is None:
+        raise FileNotFoundError("chromium")
+    screenshot.unlink(missing_ok=True)
+    profile = screenshot.parent / f".{screenshot.stem}-profile"
+    command = [
+        executable,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--virtual-time-budget={budget_ms}",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    shutil.rmtree(profile, ignore_errors=True)
+    if done.returncode != 0 or not screenshot.exists():
+        raise RuntimeError(f"chromium exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Png:
+    width: int
+    height: int
+    rows: list[bytes]  # unfiltered scanlines
+    channels: int
+
+    def colours(self) -> Counter[bytes]:
+        """How many pixels have each colour (RGB, alpha dropped)."""
+        counts: Counter[bytes] = Counter()
+        step = self.channels
+        for row in self.rows:
+            counts.update(row[i : i + 3] for i in range(0, len(row), step))
+        return counts
+
+
+def read_png(path: Path) -> Png:
+    """Decode an 8-bit, non-interlaced RGB or RGBA PNG."""
+    data = path.read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG")
+    position, header, compressed = 8, None, bytearray()
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[position + 8 + length : position + 12 + length])[0]:
+            raise ValueError(f"{path}: bad CRC in {kind!r}")
+        position += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            compressed += body
+        elif kind == b"IEND":
+            break
+    if header is None:
+        raise ValueError(f"{path}: no IHDR")
+    width, height, depth, colour_type, _, _, interlace = header
+    channels = {2: 3, 6: 4}.get(colour_type)
+    if depth != 8 or channels is None or interlace:
+        raise ValueError(f"{path}: unsupported PNG (depth {depth}, colour type {colour_type}, interlace {interlace})")
+    raw = zlib.decompress(bytes(compressed))
+    stride = width * channels
+    if len(raw) != height * (stride + 1):
+        raise ValueError(f"{path}: {len(raw)} bytes of image data for {width}×{height}")
+    rows, previous = [], bytes(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        previous = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], previous, channels)
+        rows.append(previous)
+    return Png(width, height, rows, channels)
+
+
+def _unfilter(kind: int, line: bytes, up: bytes, bpp: int) -> bytes:
+    if kind == 0:
+        return line
+    if kind == 2:
+        return bytes((a + b) & 0xFF for a, b in zip(line, up, strict=True))
+    out = bytearray(line)
+    n = len(out)
+    if kind == 1:
+        for i in range(bpp, n):
+            out[i] = (out[i] + out[i - bpp]) & 0xFF
+    elif kind == 3:
+        for i in range(n):
+            left = out[i - bpp] if i >= bpp else 0
+            out[i] = (out[i] + ((left + up[i]) >> 1)) & 0xFF
+    elif kind == 4:
+        for i in range(n):
+            if i >= bpp:
+                a, c = out[i - bpp], up[i - bpp]
+            else:
+                a = c = 0
+            b = up[i]
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            predictor = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            out[i] = (out[i] + predictor) & 0xFF
+    else:
+        raise ValueError(f"unknown PNG filter {kind}")
+    return bytes(out)

@@ -1,0 +1,77 @@
+"""The Prefect UI of ``gongwen server`` as a browser sees it (issue 6).
+
+``/ui-settings`` (read by both UI bundles before they call anything) must name the
+API on the port actually used, not Prefect's default 4200. Then headless Chromium
+loads the page of a lifecycle run suspended on its first 审核单, in the V1 UI (the
+one with the Resume button that opens the form) and the V2 UI (the default for a
+browser without a saved preference): the rendered page must show the run's name,
+its flow and the Suspended state (all of which the UI can only have got from the
+API, and a UI that cannot reach it shows "Can't connect to Server API" instead),
+and the screenshot must be a real picture of the requested size. The screenshots
+are kept in pytest's temporary directory, or in $GONGWEN_TEST_SCREENSHOTS if set
+(pytest keeps only its last three temporary directories); their paths are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE
+from tests.prefect.browser import HEIGHT, WIDTH, capture, chromium, read_png
+from tests.prefect.served import Served
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def suspended(served: Served) -> dict:
+    """A lifecycle run waiting on its first 审核单, as the API describes it."""
+    drafted = served.cli("draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳", "--json")
+    assert drafted.returncode == 0, drafted.stderr
+    submitted = served.cli("submit", str(json.loads(drafted.stdout)["id"]), "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    run = _get(f"{served.prefect.api_url}/flow_runs/{json.loads(submitted.stdout)['flow_run_id']}")
+    assert run["state_name"] == "Suspended", run["state_name"]
+    return run
+
+
+def test_ui_settings_name_the_api_on_the_port_in_use(served: Served) -> None:
+    settings = _get(f"{served.prefect.ui_url}/ui-settings")
+    assert settings["api_url"] == served.prefect.api_url == f"http://127.0.0.1:{served.port}/api"
+    assert set(settings["available_uis"]) == {"v1", "v2"}
+
+
+# The page of each UI, and what it shows besides the run's name, flow and state.
+UIS = {"v1": ("", ["Resume"]), "v2": ("/v2", [])}
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("ui", list(UIS))
+def test_flow_run_page_in_chromium(served: Served, suspended: dict, tmp_path_factory, ui: str) -> None:
+    prefix, shown = UIS[ui]
+    folder = Path(os.environ.get("GONGWEN_TEST_SCREENSHOTS") or tmp_path_factory.getbasetemp() / "ui-browser")
+    folder.mkdir(parents=True, exist_ok=True)
+    screenshot = folder / f"flow-run-{ui}.png"
+    url = f"{served.prefect.ui_url}{prefix}/runs/flow-run/{suspended['id']}"
+    dom = capture(url, screenshot)
+    print(f"\n{url}\nscreenshot: {screenshot}")
+
+    assert "Can't connect to Server API" not in dom, f"the UI does not reach the API (screenshot: {screenshot})"
+    for text in [suspended["name"], "document-lifecycle", "Suspended", *shown]:
+        assert text in dom, f"{text!r} is not on the page {url} (screenshot: {screenshot})"
+
+    png = read_png(screenshot)
+    assert (png.width, png.height) == (WIDTH, HEIGHT)
+    colours = png.colours()
+    commonest = colours.most_common(1)[0][1] / (png.width * png.height)
+    assert len(colours) > 200 and commonest < 0.8, (
+        f"{screenshot} looks blank: {len(colours)} colours, {commonest:.0%} of it one colour"
+    )
