@@ -15,7 +15,7 @@ from prefect.schedules import Cron
 
 from flows.auditing import audit_retrieve
 from flows.drafting import draft_document
-from flows.lifecycle import document_lifecycle, issue_document
+from flows.lifecycle import document_lifecycle, issue_document, issue_documents
 from flows.receipts import acknowledge_receipt, distribute_document, remind_unacknowledged
 from flows.steps import ISSUED_EVENT
 
@@ -46,6 +46,7 @@ def deployments() -> list[RunnerDeployment]:
             NAME, tags=tags, description="送审、核稿、会签、签发（表单），随后登记、印制、归档"
         ),
         issue_document.to_deployment(NAME, tags=tags, description="已签发公文的登记、印制、归档"),
+        issue_documents.to_deployment(NAME, tags=tags, description="成批办理已签发公文的登记、印制、归档"),
         draft_document.to_deployment(NAME, tags=tags, description="拟稿并送审"),
         distribute_document.to_deployment(
             NAME, tags=tags, description="核发：主送、抄报、抄送", triggers=[issued_trigger()]

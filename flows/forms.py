@@ -42,8 +42,14 @@ class RevisionForm(RunInput):
 def form_for(stage: ReviewStage, spec: DocumentSpec | None = None) -> type[RunInput]:
     """The form for the stage a document is at (``spec``: the current content, for 修改单)."""
     if stage.step == REVISION:
-        model = create_model("RevisionForm", __base__=RevisionForm, person=_choice_of(stage.eligible, "拟稿人"))
-        return model.with_initial_data(description=describe(stage), spec=spec, action=RESUBMIT)
+        model = create_model(
+            "RevisionForm",
+            __base__=RevisionForm,
+            person=_choice_of(stage.eligible, "拟稿人"),
+            action=(Literal["重新送审", "撤销"], Field(default=RESUBMIT, title="处理")),
+            spec=(DocumentSpec, Field(default=spec, title="公文内容（修改稿）")),
+        )
+        return model.with_initial_data(description=describe(stage))
     model = create_model("DecisionForm", __base__=DecisionForm, person=_choice_of(stage.eligible, f"{stage.step}人"))
     return model.with_initial_data(description=describe(stage))
 

@@ -72,6 +72,16 @@ def issue_document(document_id: int) -> str:
     return issue_steps(document_id)
 
 
+@flow(name="issue-documents", persist_result=True)
+def issue_documents(document_ids: list[int]) -> dict[int, str]:
+    """发文办理 of a batch of 已签发 documents, one after the other; each one's 发文字号.
+
+    Args:
+        document_ids: 已签发公文的编号
+    """
+    return {document_id: issue_steps(document_id) for document_id in document_ids}
+
+
 def issue_steps(document_id: int) -> str:
     """登记, 印制, 归档 and the issued event, each a persisted task; the 发文字号."""
     ref = steps.register(document_id)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 from gongwen.app import App
 from gongwen.desk import LIFECYCLE, Desk
 from gongwen.files import read_yaml, write_files
-from gongwen.server import PrefectServer, free_port, prefect_environment
+from gongwen.server import PrefectServer, free_port, prefect_environment, stop_server
 from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
 from models.errors import InputError, ServiceUnavailable, VerificationFailed
@@ -46,6 +45,7 @@ DEPLOYMENTS = (
     "draft-document/gongwen",
     LIFECYCLE,
     "issue-document/gongwen",
+    "issue-documents/gongwen",
     "distribute-document/gongwen",
     "acknowledge-receipt/gongwen",
     "remind-unacknowledged/gongwen",
@@ -94,12 +94,12 @@ def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
             raise ServiceUnavailable(f"gongwen server 未能启动：\n{tail}")
         summary = _play(Desk(prefect.api_url, timeout=300), app, say, first=first, final=final, pins=pins)
     except BaseException:
-        _stop(server)
+        stop_server(server)
         raise
     if keep:
         say(f"Prefect 服务器保持运行：{prefect.ui_url}（进程 {server.pid}，停止：kill {server.pid}）")
     else:
-        _stop(server)
+        stop_server(server)
     ctx.out.done(
         {**summary, "home": str(home), "ui": prefect.ui_url if keep else None},
         f"完成：{summary['ref']}（档号 {summary['archive_code']}）",
@@ -120,16 +120,6 @@ def _start_server(home: Path, prefect: PrefectServer) -> subprocess.Popen:
     ]
     with log.open("ab") as output:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str, str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ environment, so they use the same GONGWEN_* settings (flows.runtime).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -90,7 +91,8 @@ def running_prefect_server(home: Path, port: int, log: Path | None = None) -> It
     prefect = Path(sys.executable).with_name("prefect")
     command = [str(prefect), "server", "start", "--host", HOST, "--port", str(port)]
     with log.open("ab") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        # the same process group as gongwen's: stopping (or killing) the group stops the Prefect server too
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(server, process, log)
         yield server
@@ -122,3 +124,16 @@ def serve_deployments(limit: int | None = None) -> None:
     from flows.deployments import deployments
 
     serve(*deployments(), limit=limit, print_starting_message=False)
+
+
+def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a ``gongwen server`` process (SIGTERM): it stops serving, then its Prefect server;
+    killed with its whole process group if it has not stopped within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -23,4 +23,4 @@ def served(tmp_path_factory, kaifeng: Directory) -> Iterator[Served]:
     server.load(kaifeng)
     server.start()
     yield server
-    server.kill(sig=15)
+    server.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 from gongwen.app import App
 from gongwen.demo import DEPLOYMENTS
 from gongwen.desk import Desk
-from gongwen.server import PrefectServer, free_port, prefect_environment
+from gongwen.server import PrefectServer, free_port, prefect_environment, stop_server
 from gongwen.settings import Settings
 from models.directory import Directory
 from storage.directory_store import save_directory
@@ -62,14 +62,21 @@ class Served:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        if not self.desk(timeout=120).wait_for_deployments(DEPLOYMENTS, alive=lambda: self.process.poll() is None):
+        alive = lambda: self.process.poll() is None  # noqa: E731
+        if not self.desk(timeout=120).wait_for_deployments(DEPLOYMENTS, alive=alive) or not alive():
             raise RuntimeError((self.home / "server.log").read_text(errors="replace")[-3000:])
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Stop the server and every flow-run process it started (SIGKILL: as a crash would)."""
+    def kill(self) -> None:
+        """Kill the server and every process it started at once (kill -9 of the group: as a crash would)."""
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=60)
+        self.process = None
+
+    def stop(self) -> None:
+        """Stop as an operator would (SIGTERM: serving stops, then the Prefect server)."""
+        if self.process is not None:
+            stop_server(self.process)
         self.process = None
 
     def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
