@@ -96,23 +96,35 @@ def test_every_prefect_variable_in_compose_is_a_setting_prefect_or_prefect_redis
 
 
 def test_dockerfile_builds_what_compose_and_prefect_yaml_expect():
-    """Read, not built (no Docker engine here): the base, the printing packages of
-    .ci/system-packages.sh, the code path the pull step and healthchecks use, the worker command."""
+    """Read, not built (no Docker engine here): the base, the code path the pull step and the
+    healthchecks use, the worker command, and the printing packages and Fandol fonts of
+    .ci/system-packages.sh — the same ones, without its test-only tools."""
     text = DOCKERFILE.read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim-bookworm AS prefect$", text, re.M)
     assert re.search(r"^FROM prefect AS worker$", text, re.M)
-    assert "COPY .ci/system-packages.sh" in text and "bash /tmp/system-packages.sh" in text
-    script = (ROOT / ".ci" / "system-packages.sh").read_text()
-    for package in ("libreoffice-writer-nogui", "python3-uno", "fonts-noto-cjk", "texlive-lang-chinese"):
-        assert package in script
     assert f"WORKDIR {IMAGE_CODE_DIR}" in text and f"GONGWEN_CODE_DIR={IMAGE_CODE_DIR}" in text
     for folder in ("models", "storage", "doc_templates", "delivery", "flows", "gongwen", "deploy"):
         assert re.search(rf"^COPY {folder} \./{folder}$", text, re.M), folder
     assert '"prefect", "worker", "start", "--pool", "gongwen", "--type", "process"' in text
     assert "prefect-redis==" in text
-    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text()
-    assert ignore.splitlines()[3] == "*" or "\n*\n" in ignore
-    assert "!.ci/system-packages.sh" in ignore and "deploy/.env" in ignore
+
+    script = (ROOT / ".ci" / "system-packages.sh").read_text()
+    [installed] = re.findall(r"apt-get install -y -qq --no-install-recommends ([a-z0-9 .+-]+)", text)
+    for package in ("libreoffice-writer-nogui", "python3-uno", "fonts-noto-cjk"):
+        assert f"need+=({package})" in script and package in installed.split(), package
+    assert not {"chromium", "poppler-utils"} & set(installed.split())  # test tools stay out
+    fandol = r"texmf-dist/fonts/opentype/public/fandol/Fandol\{Fang,Kai,Hei,Song\}-\*\.otf"
+    assert re.search(fandol, script) and re.search(fandol, text)
+    fonts_dir = "/usr/local/share/fonts/fandol"
+    assert f"fandol={fonts_dir}" in script and "cp " in text and fonts_dir in text
+    fonts_conf = (ROOT / "doc_templates" / "fonts" / "fonts.conf").read_text()
+    assert f"<dir>{fonts_dir}</dir>" in fonts_conf
+
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    assert "*" in ignore and "deploy/.env" in ignore
+    assert {f"!{folder}/" for folder in ("models", "storage", "doc_templates", "delivery", "flows", "gongwen")} <= set(
+        ignore
+    )
 
 
 @pytest.fixture(scope="module")

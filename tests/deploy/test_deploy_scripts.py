@@ -4,7 +4,9 @@ as every ``docker compose up`` does. (postgres/init-databases.sh runs for real i
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,3 +96,25 @@ def test_healthcheck_script_says_what_is_wrong(tmp_path):
     assert usage.returncode == 2 and "healthcheck.py url URL" in usage.stderr
     down = subprocess.run([sys.executable, script, "url", "http://127.0.0.1:9/health"], capture_output=True, text=True)
     assert down.returncode == 1 and down.stderr.startswith("unhealthy: http://127.0.0.1:9/health")
+
+
+def dockerfile_runs() -> list[tuple[list[str], str]]:
+    """Each RUN of deploy/Dockerfile with the shell it runs in (SHELL, else /bin/sh -c)."""
+    shell, runs = ["/bin/sh", "-c"], []
+    text = re.sub(r"\\\n", " ", (DEPLOY / "Dockerfile").read_text(encoding="utf-8"))
+    for line in text.splitlines():
+        if line.startswith("FROM "):
+            shell = ["/bin/sh", "-c"] if " AS prefect" in line else shell
+        elif line.startswith("SHELL "):
+            shell = json.loads(line.removeprefix("SHELL "))
+        elif line.startswith("RUN "):
+            runs.append((shell, line.removeprefix("RUN ")))
+    return runs
+
+
+def test_every_dockerfile_run_parses_in_its_shell():
+    runs = dockerfile_runs()
+    assert len(runs) == 4 and runs[-1][0][0] == "/bin/bash"
+    for shell, script in runs:
+        result = subprocess.run([shell[0], "-n", "-c", script], capture_output=True, text=True)
+        assert result.returncode == 0, (script, result.stderr)
