@@ -118,3 +118,9 @@ def metadata_table(document_id: int, metadata: dict[str, object]) -> None:
     """The archive package's metadata."""
     rows = [{"元数据": name, "值": str(value)} for name, value in metadata.items()]
     create_table_artifact(key=_key(document_id, "metadata"), table=rows, description="归档元数据")
+
+
+def batch_table(issued: dict[int, tuple[str, str]]) -> None:
+    """The documents a batch run issued: 公文编号, 发文字号, 档号."""
+    rows = [{"公文": document_id, "发文字号": ref, "档号": code} for document_id, (ref, code) in issued.items()]
+    create_table_artifact(key="issued-batch", table=rows, description="成批发文办理结果")

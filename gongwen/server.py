@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +58,11 @@ class PrefectServer:
             return False
 
 
-def prefect_environment(home: Path, server: PrefectServer, *, poll_seconds: int = 1) -> dict[str, str]:
-    """The PREFECT_* variables for the server, the serving process and its flow runs."""
+def prefect_environment(
+    home: Path, server: PrefectServer, *, environ: Mapping[str, str] = os.environ, poll_seconds: int = 1
+) -> dict[str, str]:
+    """The PREFECT_* variables for the server, the serving process and its flow runs (the database URL,
+    if any, taken from ``environ``)."""
     prefect_home = home.resolve() / "prefect"
     env = {
         "PREFECT_HOME": str(prefect_home),
@@ -71,7 +74,7 @@ def prefect_environment(home: Path, server: PrefectServer, *, poll_seconds: int 
         "PREFECT_RUNNER_POLL_FREQUENCY": str(poll_seconds),
         "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
     }
-    database = os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or os.environ.get(
+    database = environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or environ.get(
         "PREFECT_SERVER_DATABASE_CONNECTION_URL"
     )
     if database:

@@ -106,10 +106,14 @@ class LocalArchiveStore:
         return self._version(key, version_id)
 
     def versions(self, prefix: str) -> list[StoredVersion]:
-        if not self._objects.is_dir():
+        """Every version of every key starting with ``prefix``; only the folders under the prefix's
+        last complete path segment are walked, so the cost does not grow with the archive."""
+        parent = prefix.rpartition("/")[0]
+        base = self._key_dir(parent) if parent else self._objects
+        if not base.is_dir():
             return []
         found = []
-        for meta in sorted(self._objects.rglob("meta.json")):
+        for meta in sorted(base.rglob("meta.json")):
             folder = meta.parent
             key = folder.parent.relative_to(self._objects).as_posix()
             if key.startswith(prefix):

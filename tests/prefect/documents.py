@@ -55,10 +55,17 @@ def decide(served: Served, doc: int, name: str, *flags: str) -> tuple[int, dict]
 
 def approve_all(served: Served, doc: int, cosign_order: list[str]) -> dict:
     """核稿, 会签 in the given order and 签发, all agreeing; the last answer's output."""
-    for name in ["李红梅", *cosign_order, "陈立新"]:
+    to_signature(served, doc, cosign_order)
+    code, out = decide(served, doc, "陈立新", "--approve", "--opinion", "同意")
+    assert code == 0, out
+    return out
+
+
+def to_signature(served: Served, doc: int, cosign_order: list[str] = COSIGNERS) -> None:
+    """核稿 and 会签 (in the given order), all agreeing: the document waits for its 签发."""
+    for name in ["李红梅", *cosign_order]:
         code, out = decide(served, doc, name, "--approve", "--opinion", "同意")
         assert code == 0, out
-    return out
 
 
 def audit_actions(served: Served, doc: int) -> list[str]:

@@ -27,6 +27,7 @@ class Served:
     home: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def prefect(self) -> PrefectServer:
@@ -35,12 +36,9 @@ class Served:
     @property
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("GONGWEN_", "PREFECT_"))}
-        return env | {
-            "GONGWEN_HOME": str(self.home),
-            "GONGWEN_MAIL": "outbox",
-            "GONGWEN_MAIL_BACKOFF": "0",
-            **prefect_environment(self.home, self.prefect),
-        }
+        env |= self.extra_env
+        prefect = prefect_environment(self.home, self.prefect, environ=env)
+        return env | {"GONGWEN_HOME": str(self.home), "GONGWEN_MAIL": "outbox", "GONGWEN_MAIL_BACKOFF": "0", **prefect}
 
     @property
     def app(self) -> App:

@@ -1,0 +1,47 @@
+"""``gongwen server`` on PostgreSQL, and the scheduled 催办 deployment run by hand."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_SERVER, POSTGRES
+from tests.prefect.served import Served
+
+
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL at 127.0.0.1:5432 is not running")
+def test_the_prefect_server_keeps_its_state_in_postgresql_when_asked(tmp_path, kaifeng):
+    name = f"gw_prefect_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_SERVER.replace("postgresql+psycopg", "postgresql+asyncpg").rsplit("/", 1)[0] + f"/{name}"
+    served = Served(tmp_path / "home", extra_env={"PREFECT_API_DATABASE_CONNECTION_URL": url})
+    served.home.mkdir()
+    served.load(kaifeng)
+    try:
+        served.start()
+        deployments = served.desk()._call(lambda client: client.read_deployments())
+        assert len(deployments) >= 8
+        assert not (served.home / "prefect" / "prefect.db").exists()  # nothing in SQLite
+        with create_engine(PG_SERVER.rsplit("/", 1)[0] + f"/{name}").connect() as connection:
+            stored = connection.execute(text("SELECT count(*) FROM deployment")).scalar_one()
+        assert stored == len(deployments)
+    finally:
+        served.stop()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_remind_unacknowledged_runs_on_its_schedule_and_shows_the_overdue(served):
+    desk = served.desk()
+    deployment = desk._call(lambda client: client.read_deployment_by_name("remind-unacknowledged/gongwen"))
+    (schedule,) = deployment.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("0 9 * * *", "Asia/Shanghai", True)
+    result = desk.finished(desk.run_deployment("remind-unacknowledged/gongwen", {}))
+    assert set(result) == {"reminded", "escalated", "overdue"}
+    keys = {a.key for a in desk._call(lambda client: client.read_artifacts())}
+    assert "overdue-deliveries" in keys
