@@ -128,13 +128,19 @@ def main_part() -> list[str]:
 
 
 def pages() -> list[str]:
-    """The 印发件, then each 附件 (§7.3.7), each on a new page by its style."""
+    """The 印发件, then each 附件 (§7.3.7), each on a new page by its style, each with its 表格 if any."""
     return (
         [tag("if enclosure"), lines_field("GwEnclosureTitle", "enclosure.title_lines")]
-        + [fragment("paragraphs(enclosure.paragraphs)"), tag("endif")]
+        + [fragment("paragraphs(enclosure.paragraphs)"), *page_table("enclosure"), tag("endif")]
         + [tag("for page in attachments"), field("GwAttachmentLabel", "page.label")]
-        + [lines_field("GwAttachmentTitle", "page.title_lines"), fragment("paragraphs(page.paragraphs)"), tag("endfor")]
+        + [lines_field("GwAttachmentTitle", "page.title_lines"), fragment("paragraphs(page.paragraphs)")]
+        + [*page_table("page"), tag("endfor")]
     )
+
+
+def page_table(page: str) -> list[str]:
+    """The 表格 of an 附件 or the 印发件, after its paragraphs, when it has one (drawn in code)."""
+    return [tag(f"if {page}.table"), fragment(f"table_block({page}.table)"), tag("endif")]
 
 
 def _imprint_row(cells: Iterable[str], condition: str | None) -> str:

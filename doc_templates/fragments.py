@@ -10,6 +10,9 @@ and ``{{p closing_block }}``:
   once on their right, centred between them. 信函格式 (§10.1): the name alone.
 - 署名 and 成文日期 (§7.3.5): right indents from the layout; the 印章 image, if the
   agency has one, over them, centred on the date (§7.3.5.1).
+- 表格 of an 附件 (``{{p table_block(page.table) }}``): as wide as the 版心, columns as
+  the layout shares them out, the 表头 (style 表头) repeated on every page, cells in
+  style 表格文字, no row split across pages.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import math
 from collections.abc import Callable
 
 from doc_templates.geometry import EMU_PER_TWIP, LINE, TEXT_WIDTH, chars, lines, mm
+from doc_templates.styles import TABLE_BORDERS
 from doc_templates.wordml import NAMESPACES, indent, paragraph, run, spacing, text
-from models.layout import Kind, PrintLayout, text_width
+from models.layout import Kind, PrintLayout, TableLayout, text_width
 
 #: 发文机关标志 size range: 小初 (36 pt) down to 一号 (26 pt), then narrower characters.
 MASTHEAD_LARGEST, MASTHEAD_SMALLEST = 36.0, 26.0
@@ -151,3 +155,32 @@ def _seal(layout: PrintLayout, add_image: ImageAdder) -> str:
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
         "</a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>"
     )
+
+
+#: Room between a cell's border and its text, left and right (twips: 1 mm).
+_CELL_MARGIN = mm(1)
+
+
+def table_block(table: TableLayout) -> str:
+    """A 表格 (an 附件's statistics, say) across the 版心: 表头 row first, repeated on each page."""
+    widths = [chars(width) for width in table.widths[:-1]]
+    widths.append(TEXT_WIDTH - sum(widths))
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+    margins = f'<w:left w:w="{_CELL_MARGIN}" w:type="dxa"/><w:right w:w="{_CELL_MARGIN}" w:type="dxa"/>'
+    properties = (
+        f'<w:tblPr><w:tblW w:w="{TEXT_WIDTH}" w:type="dxa"/><w:jc w:val="center"/>'
+        f'<w:tblBorders>{TABLE_BORDERS}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f"<w:tblCellMar>{margins}</w:tblCellMar></w:tblPr>"
+    )
+    rows = [_table_row(table.columns, widths, "GwTableHead", "<w:tblHeader/>")]
+    rows += [_table_row(row, widths, "GwTableCell") for row in table.rows]
+    return f"<w:tbl>{properties}<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+
+
+def _table_row(cells: tuple[str, ...], widths: list[int], style: str, header: str = "") -> str:
+    tcs = "".join(
+        f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+        f"{paragraph(style, run(text(cell)) if cell else '')}</w:tc>"
+        for cell, width in zip(cells, widths, strict=True)
+    )
+    return f"<w:tr><w:trPr><w:cantSplit/>{header}</w:trPr>{tcs}</w:tr>"

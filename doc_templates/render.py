@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from doc_templates.catalogue import template_path
 from doc_templates.errors import PrintError, TemplateBroken, TemplateFieldMissing
-from doc_templates.fragments import closing_block, masthead_block
+from doc_templates.fragments import closing_block, masthead_block, table_block
 from doc_templates.wordml import text
 from models.layout import Kind, PrintLayout
 
@@ -70,6 +70,7 @@ def context_for(layout: PrintLayout, template: DocxTemplate) -> dict[str, Any]:
 
     context["masthead_block"] = Markup(masthead_block(layout))
     context["closing_block"] = Markup(closing_block(layout, add_image))
+    context["table_block"] = lambda table: Markup(table_block(table))
     return context
 
 

@@ -11,8 +11,8 @@ Clauses: §5.2.2 3号仿宋 by default; §7.2.4 发文机关标志 red 小标宋
 under the 标题 (the 正文 too when there is no 主送); §7.3.3 正文 左空二字, headings
 黑体 / 楷体 / 仿宋 / 仿宋; §7.3.4 附件说明;
 §7.3.5 署名 and 成文日期; §7.3.6 附注 左空二字; §7.3.7 附件 label 3号黑体, title
-centred on the third line; §7.4 版记 4号仿宋; §7.5 页码 4号宋体, 一字线, odd pages
-右空一字, even pages 左空一字; §10.1 信函格式 red double lines, 170 mm.
+centred on the third line, its 表格 in 3号 (表头 黑体, cells 仿宋); §7.4 版记 4号仿宋;
+§7.5 页码 4号宋体, 一字线, odd pages 右空一字, even pages 左空一字; §10.1 信函格式 red double lines, 170 mm.
 """
 
 from __future__ import annotations
@@ -178,6 +178,8 @@ STYLES: tuple[Style, ...] = (
         tabs=f'<w:tab w:val="right" w:pos="{TEXT_WIDTH - SMALL_CHAR}"/>',
         line=IMPRINT_LINE,
     ),
+    Style("GwTableHead", "表头", font=HEITI, align="center"),
+    Style("GwTableCell", "表格文字", align="center"),
     Style("GwImprintSpace", "版记位置", align="left", keep_next=True),
     Style("GwClosingMark", "表后段落", size=1, line=20, align="left"),
     Style("GwPageOdd", "页码单页", font=SONGTI, size=14, align="right", right=SMALL_CHAR, line=SMALL_CHAR),
@@ -211,6 +213,12 @@ IMPRINT_BORDERS = (
     f'<w:top w:val="single" w:sz="{_THICK}" w:space="0" w:color="000000"/>'
     f'<w:bottom w:val="single" w:sz="{_THICK}" w:space="0" w:color="000000"/>'
     f'<w:insideH w:val="single" w:sz="{_THIN}" w:space="0" w:color="000000"/>'
+)
+
+#: Borders of a table in an 附件: single 0.5 pt lines all round and between the cells.
+TABLE_BORDERS = "".join(
+    f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV")
 )
 
 #: Paragraphs are left-aligned: full-width characters on a 28-character line keep the right

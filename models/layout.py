@@ -33,7 +33,7 @@ from models.body import Paragraph, paragraphs
 from models.directory import Agency, Directory
 from models.refno import ReferenceNumber
 from models.rules import direction, route_for
-from models.spec import DocumentSpec
+from models.spec import Attachment, DocumentSpec
 from models.vocabulary import Direction, DocType
 
 #: 版心 width in 3号 characters (GB/T 9704 §5.2.3: 每行排28个字).
@@ -77,16 +77,28 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
+class TableLayout:
+    """表格 of an 附件: 表头, rows, and each column's width in 3号 characters (字), filling the
+    版心's 28 (§5.2.3) in proportion to what the column holds."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Page:
     """A part that starts on a new page: an 附件 (§7.3.7) or the 印发件.
 
-    ``label`` is 附件 / 附件1 for an 附件 and empty for the 印发件.
+    ``label`` is 附件 / 附件1 for an 附件 and empty for the 印发件; ``table`` follows the
+    paragraphs when the part has one.
     """
 
     label: str
     title: str
     title_lines: tuple[str, ...]
     paragraphs: tuple[Paragraph, ...]
+    table: TableLayout | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,7 @@ def layout_for(
         date_indent=date_indent,
         seal=seal,
         note=_note(spec.note),
-        enclosure=_page("", spec.enclosure.title, spec.enclosure.body) if spec.enclosure else None,
+        enclosure=_page("", spec.enclosure) if spec.enclosure else None,
         attachments=_attachment_pages(spec),
         cc_report_line=cc_report_line,
         cc_line=cc_line,
@@ -343,13 +355,23 @@ def _note(note: str | None) -> tuple[str, ...]:
 def _attachment_pages(spec: DocumentSpec) -> tuple[Page, ...]:
     """附件 pages (§7.3.7): 附件 alone for one, 附件1, 附件2… for more."""
     single = len(spec.attachments) == 1
-    return tuple(
-        _page("附件" if single else f"附件{i}", a.title, a.body) for i, a in enumerate(spec.attachments, start=1)
+    return tuple(_page("附件" if single else f"附件{i}", a) for i, a in enumerate(spec.attachments, start=1))
+
+
+def _page(label: str, part: Attachment) -> Page:
+    table = table_layout(part.table.columns, part.table.rows) if part.table else None
+    return Page(label, part.title, title_lines(part.title), tuple(paragraphs(part.body)), table)
+
+
+def table_layout(columns: list[str], rows: list[list[str]]) -> TableLayout:
+    """Column widths for a table across the 版心: each column asks for its widest cell plus one
+    character (a 表头 longer than two characters may take two lines, so only half of it counts),
+    and the 28 characters are shared in proportion to what they ask for."""
+    asks = [max([text_width(row[i]) for row in rows] + [_header_room(column)]) + 1 for i, column in enumerate(columns)]
+    total = sum(asks)
+    return TableLayout(
+        tuple(columns), tuple(tuple(row) for row in rows), tuple(ask * LINE_CHARS / total for ask in asks)
     )
-
-
-def _page(label: str, title: str, body: str) -> Page:
-    return Page(label, title, title_lines(title), tuple(paragraphs(body)))
 
 
 def _imprint_line(label: str, names: list[str]) -> str:
@@ -363,3 +385,9 @@ def _imprint_rows(line: str) -> int:
         return 0
     overflow = text_width(line) - IMPRINT_LINE_CHARS
     return 1 + max(0, math.ceil(overflow / (IMPRINT_LINE_CHARS - 3)))
+
+
+def _header_room(column: str) -> float:
+    """The characters a 表头 needs on a line: all of a short one, half of a longer one (two lines)."""
+    width = text_width(column)
+    return min(width, max(2.0, math.ceil(width / 2)))

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from models.errors import InputError
 from models.refno import ReferenceNumber
@@ -55,6 +55,9 @@ TITLES = {
     "body": "正文",
     "attachments": "附件",
     "enclosure": "印发件",
+    "table": "表格",
+    "columns": "表头",
+    "rows": "表格各行",
     "note": "附注",
     "date": "成文日期",
     "cc_report": "抄报",
@@ -82,11 +85,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, field_title_generator=_title)
 
 
+Cell = Annotated[str, Field(max_length=200)]
+
+
+class Table(_Strict):
+    """表格 of an 附件 (a 统计表, say): a header row (表头) and rows of text, as many cells each.
+
+    Printed after the 附件's 正文 as a real table in 3号 (GB/T 9704 §5.2.2 and §7.3.7:
+    附件 elements follow the 正文's fonts), its 表头 repeated on each page.
+    """
+
+    columns: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(min_length=1, max_length=12)]
+    rows: Annotated[list[Annotated[list[Cell], Field(max_length=12)]], Field(max_length=500)] = []
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_as_wide_as_the_header(cls, rows: list[list[str]], info: ValidationInfo) -> list[list[str]]:
+        width = len(info.data.get("columns") or ())
+        for i, row in enumerate(rows, start=1):
+            if width and len(row) != width:
+                raise ValueError(f"第{i}行有{len(row)}格，表头有{width}列")
+        return rows
+
+
 class Attachment(_Strict):
-    """附件 (or the 印发件 of a 印发 notice): a title and a body."""
+    """附件 (or the 印发件 of a 印发 notice): a title, a body and, optionally, a table after the body."""
 
     title: Annotated[str, Field(min_length=1, max_length=200)]
     body: Text
+    table: Table | None = None
 
 
 class Approval(_Strict):
