@@ -19,6 +19,9 @@ from tests.servers.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kaifeng"
+# The CLI talks to a Prefect server when PREFECT_API_URL is set; tests that want one start their own
+# (tests/prefect) and pass its address explicitly, so a developer's setting must not leak into the rest.
+os.environ.pop("PREFECT_API_URL", None)
 PG_SERVER = os.environ.get("GONGWEN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
