@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/find.py
 	$(BIN)/python bench/distribution.py
+	PREFECT_LOGGING_LEVEL=WARNING $(BIN)/python bench/lifecycle.py
 
 templates: $(STAMP)
 	$(BIN)/python -m doc_templates.build
