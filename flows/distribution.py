@@ -9,6 +9,12 @@ backoff; if it persists, the run stops: what was sent stays sent, the rest stays
 permanent refusal (5xx) marks that delivery 失败 and the others go on. Once nothing
 waits, the document is 已核发.
 
+Two corrections by the registrar (PIN checked, audited; storage.deliveries):
+``settle`` records what the office found out about an uncertain delivery (a run
+died between claiming and recording it) — 已发送, or back to 待发送 for the next
+``dispatch`` — and ``retry_failed`` puts the 失败 deliveries back to 待发送 with the
+addresses the directory gives now and dispatches them once.
+
 ``acknowledge_code`` and ``acknowledge_name`` record a 签收 by the code from the
 message or by the recipient's name. ``remind`` sends 催办 to
 each overdue delivery and escalates to the issuer's office after M reminders
@@ -17,6 +23,7 @@ each overdue delivery and escalates to the issuer's office after M reminders
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -172,7 +179,7 @@ def _stopped(db: Database, document_id: int, sent: int, error: DeliveryDeferred)
     report = _report(db, document_id, None, sent)
     waiting = report.by_status.get(DeliveryStatus.PENDING.value, 0)
     return ServiceUnavailable(
-        f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文仍为已归档，"
+        f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文当前为{report.state.label}，"
         f"请在邮件服务器恢复后执行 gongwen distribute {document_id}"
     )
 
@@ -192,6 +199,33 @@ def _report(db: Database, document_id: int, state: State | None, sent: int) -> D
     )
 
 
+#: How long a claim may belong to a run that is still sending: a batch of ``MailOptions.batch``
+#: (10) messages, each tried 3 times with a 30 s timeout and backoff, stays claimed up to about
+#: 16 minutes. ``settle`` refuses younger claims.
+SETTLE_GRACE = dt.timedelta(minutes=30)
+
+
+def settle(
+    db: Database, settlement: deliveries.Settlement, *, now: dt.datetime | None = None
+) -> tuple[Delivery, State]:
+    """核实 an uncertain delivery (its recipient by full or short name): 已发送, or 待发送 again; and the document's state.
+
+    Settled as sent, the last uncertain delivery may leave nothing waiting: the
+    document then becomes 已核发.
+    """
+    settlement = dataclasses.replace(settlement, recipient=_full_name(db, settlement.recipient))
+    delivery = deliveries.settle(db, settlement, grace=SETTLE_GRACE, now=now)
+    return delivery, deliveries.finish(db, document_id=settlement.document_id)
+
+
+def retry_failed(
+    db: Database, channel: Channel, *, document_id: int, by: str, pin: str, options: MailOptions
+) -> tuple[list[deliveries.Reopened], DispatchReport]:
+    """Send the 失败 deliveries again, once, to the addresses the directory gives now (after a 5xx refusal)."""
+    reopened = deliveries.reopen_failed(db, document_id=document_id, by=by, pin=pin)
+    return reopened, dispatch(db, channel, document_id=document_id, options=options)
+
+
 def acknowledge_code(db: Database, *, code: str) -> Delivery:
     """签收 with the code from the message."""
     return deliveries.acknowledge(db, code=code)
@@ -199,10 +233,14 @@ def acknowledge_code(db: Database, *, code: str) -> Delivery:
 
 def acknowledge_name(db: Database, *, document_id: int, recipient: str) -> Delivery:
     """签收 recorded by name (full or short name of the recipient)."""
+    return deliveries.acknowledge(db, document_id=document_id, recipient=_full_name(db, recipient))
+
+
+def _full_name(db: Database, recipient: str) -> str:
+    """An agency's full name for its short name; any other name as given."""
     with db.transaction() as session:
         directory = load_directory(session)
-    name = directory.agency(recipient).name if directory.is_agency(recipient) else recipient
-    return deliveries.acknowledge(db, document_id=document_id, recipient=name)
+    return directory.agency(recipient).name if directory.is_agency(recipient) else recipient
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class TransitionError(NotAllowed):
 
 
 class RefusedDecision(NotAllowed):
-    """A 核稿/会签/签发 decision refused: unknown person, missing role, wrong PIN."""
+    """A 核稿/会签/签发 decision or a 核发 correction refused: unknown person, missing role, wrong PIN."""
 
 
 class ArchiveLocked(NotAllowed):

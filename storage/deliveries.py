@@ -16,21 +16,36 @@ sends it again (it is counted as ``uncertain`` for a person to check), so no
 recipient ever gets two copies. ``finish`` moves the document to 已核发 once no
 delivery is waiting. Every send, failure, deferral, receipt, refusal, reminder and
 escalation appends an audit entry in the transaction that records it.
+
+Two corrections are made by a person, the registrar (models.authorization.check_registrar,
+with their PIN; a refusal is audited):
+
+- ``settle``: an uncertain delivery, once the office has checked whether the message
+  arrived, becomes 已发送 (sent when it was claimed; its 签收码 stays valid) or goes
+  back to 待发送 (claim and 签收码 released) for the next run to send. A claim younger
+  than ``grace`` may belong to a run still sending and is not settled.
+- ``reopen_failed``: every 失败 delivery goes back to 待发送 with the address the
+  directory gives its recipient now, for the next run to send once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from models.distribution import DeliveryStatus, Recipient, ack_code_hash, new_ack_code
+from models.authorization import check_registrar
+from models.distribution import DeliveryStatus, Recipient, ack_code_hash, address_of, new_ack_code
 from models.errors import NotAllowed, NotFound
 from models.lifecycle import Action, State, transition
+from models.pin import verify_pin
 from models.tables import Delivery, utcnow
 from storage import audit_log, documents
 from storage.database import Database
+from storage.directory_store import find_person, load_directory
 from storage.transitions import SYSTEM, move
 
 
@@ -168,7 +183,8 @@ def acknowledge(
     a recipient the document was not sent to is NotFound.
     """
     by = "code" if code is not None else "name"
-    try:
+    refusal = {"by": by, "recipient": recipient}
+    with _refusals_audited(db, (NotAllowed, NotFound), recipient or SYSTEM, "ack_refused", document_id, refusal):
         with db.transaction() as session:
             delivery = _delivery_to_ack(session, code, document_id, recipient)
             delivery.status, delivery.acked_at, delivery.acked_by = (
@@ -179,14 +195,28 @@ def acknowledge(
             session.add(delivery)
             _audit(session, delivery, "ack", actor=delivery.recipient, by=by)
             return delivery
-    except (NotAllowed, NotFound) as refusal:
+
+
+@contextmanager
+def _refusals_audited(
+    db: Database,
+    refusals: tuple[type[Exception], ...],
+    actor: str,
+    action: str,
+    document_id: int | None,
+    detail: dict[str, object],
+) -> Iterator[None]:
+    """Let ``refusals`` raised in the block through, each first recorded as ``action`` with its reason."""
+    try:
+        yield
+    except refusals as refusal:
         with db.transaction() as session:
             audit_log.append(
                 session,
-                actor=recipient or SYSTEM,
-                action="ack_refused",
+                actor=actor,
+                action=action,
                 document_id=document_id,
-                detail={"by": by, "recipient": recipient, "reason": refusal.message},
+                detail={**detail, "reason": refusal.message},
             )
         raise
 
@@ -234,3 +264,116 @@ def record_escalation(db: Database, *, delivery_id: int, office: str, at: dt.dat
         delivery.escalated_at = at
         session.add(delivery)
         _audit(session, delivery, "escalate", office=office, reminders=delivery.reminders)
+
+
+def _registrar(session: Session, name: str, pin: str) -> None:
+    check_registrar(
+        name=name, person=find_person(session, name=name), pin_matches=lambda person: verify_pin(pin, person.pin_hash)
+    )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the registrar ``by`` (with their PIN) found out about an uncertain delivery: it arrived (``sent``) or not."""
+
+    document_id: int
+    recipient: str
+    sent: bool
+    by: str
+    pin: str
+
+    @property
+    def outcome(self) -> str:
+        return "sent" if self.sent else "unsent"
+
+
+def settle(db: Database, settlement: Settlement, *, grace: dt.timedelta, now: dt.datetime | None = None) -> Delivery:
+    """Settle an uncertain delivery as 已发送 or back to 待发送 (``settlement``).
+
+    A recipient the document has no delivery for is NotFound; a delivery that is not
+    uncertain, or claimed less than ``grace`` ago, is NotAllowed (audited, like a
+    wrong person or PIN).
+    """
+    detail = {"recipient": settlement.recipient, "outcome": settlement.outcome}
+    with _refusals_audited(db, (NotAllowed,), settlement.by, "settle_refused", settlement.document_id, detail):
+        with db.transaction() as session:
+            _registrar(session, settlement.by, settlement.pin)
+            delivery = _uncertain(session, settlement.document_id, settlement.recipient, now or utcnow(), grace)
+            claimed_at = delivery.claimed_at
+            if settlement.sent:  # the message went when it was claimed; its 签收码 is the one the recipient holds
+                delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT.value, claimed_at, None
+            else:  # never arrived: the next run sends it with a fresh 签收码
+                delivery.code_hash = None
+            delivery.claimed_at = None
+            session.add(delivery)
+            _audit(
+                session,
+                delivery,
+                "settle",
+                actor=settlement.by,
+                outcome=settlement.outcome,
+                claimed_at=claimed_at.isoformat(),
+            )
+            return delivery
+
+
+def _uncertain(session: Session, document_id: int, recipient: str, now: dt.datetime, grace: dt.timedelta) -> Delivery:
+    query = select(Delivery).where(Delivery.document_id == document_id, Delivery.recipient == recipient)
+    delivery = session.exec(query.with_for_update()).first()
+    if delivery is None:
+        raise NotFound(f"本文没有分发给「{recipient}」", "recipient")
+    status = DeliveryStatus(delivery.status)
+    if status is not DeliveryStatus.PENDING or delivery.claimed_at is None:
+        raise NotAllowed(f"发给「{recipient}」的公文{status.label}，发送状态并非不明，无需核实处理", "recipient")
+    if now - delivery.claimed_at < grace:
+        until = (delivery.claimed_at + grace).astimezone()
+        raise NotAllowed(
+            f"发给「{recipient}」的公文于 {delivery.claimed_at.astimezone():%Y-%m-%d %H:%M} 开始发送，"
+            f"可能仍在发送中；请于 {until:%Y-%m-%d %H:%M} 以后再核实处理",
+            "recipient",
+        )
+    return delivery
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A 失败 delivery put back to 待发送: the address it failed at and the refusal."""
+
+    delivery: Delivery
+    previous_address: str
+    previous_error: str
+
+
+def reopen_failed(db: Database, *, document_id: int, by: str, pin: str) -> list[Reopened]:
+    """Put every 失败 delivery of a document back to 待发送 with its recipient's current address, by the registrar.
+
+    A recipient the directory no longer knows, or without an address, is an InputError
+    and nothing changes; a document without 失败 deliveries is NotAllowed (audited).
+    """
+    with _refusals_audited(db, (NotAllowed,), by, "retry_refused", document_id, {}):
+        with db.transaction() as session:
+            _registrar(session, by, pin)
+            documents.get(session, document_id=document_id, lock=True)
+            query = select(Delivery).where(
+                Delivery.document_id == document_id, Delivery.status == DeliveryStatus.FAILED.value
+            )
+            failed = list(session.exec(query.order_by(Delivery.id).with_for_update()))
+            if not failed:
+                raise NotAllowed("本文没有发送失败的分发，无需重发", "retry-failed")
+            directory = load_directory(session)
+            reopened = []
+            for delivery in failed:
+                previous = Reopened(delivery, delivery.address, delivery.last_error or "")
+                delivery.address = address_of(directory, delivery.recipient)
+                delivery.status = DeliveryStatus.PENDING.value
+                session.add(delivery)
+                _audit(
+                    session,
+                    delivery,
+                    "send_retry",
+                    actor=by,
+                    previous_address=previous.previous_address,
+                    previous_error=previous.previous_error,
+                )
+                reopened.append(previous)
+            return reopened

@@ -1,4 +1,4 @@
-"""``gongwen distribute``, ``ack`` and ``remind`` with --json against aiosmtpd; exit codes 0 / 2 / 3 / 4."""
+"""``gongwen distribute`` (with --retry-failed), ``settle``, ``ack`` and ``remind`` against aiosmtpd; exit codes 0 / 2 / 3 / 4."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from models.directory import Directory
+from models.distribution import resolve_recipients
+from storage import deliveries
 from storage.database import Database, sqlite_url
 from storage.directory_store import save_directory
 from storage.migrations import upgrade
 from tests.flows.dispatch_helpers import ack_code, archived_notice, by_address
-from tests.gongwen.cli_runner import run_json
+from tests.gongwen.cli_runner import run, run_json
 
 REF = "汴打假〔2022〕3号"
+REGISTRAR = ("--as", "李红梅", "--pin", "582916")
 
 
 @pytest.fixture
@@ -88,3 +91,85 @@ def test_a_mail_server_outage_exits_4_and_the_document_stays_archived(capsys, ho
     assert code == 4 and f"gongwen distribute {document_id}" in data["error"]
     code, data = run_json(capsys, home, "show", str(document_id))
     assert data["state"] == "archived"
+
+
+def home_db(home: Path) -> Database:
+    return Database.from_url(sqlite_url(home / "gongwen.db"))
+
+
+def test_an_uncertain_delivery_is_settled_by_the_registrar_then_sent(capsys, home, smtp, kaifeng, notice):
+    home, document_id = home
+    db = home_db(home)
+    deliveries.plan(
+        db,
+        document_id=document_id,
+        recipients=resolve_recipients(kaifeng, to=notice.to, cc_report=notice.cc_report, cc=notice.cc),
+    )
+    [crashed] = deliveries.claim(db, document_id=document_id, limit=1)  # a run that died an hour ago
+    with db.transaction() as session:
+        row = session.get(type(crashed.delivery), crashed.delivery.id)
+        row.claimed_at -= dt.timedelta(hours=1)
+        session.add(row)
+    db.dispose()
+    name = crashed.delivery.recipient
+    code, out, _ = run(capsys, home, "distribute", str(document_id))
+    assert code == 0 and f"发送状态不明（上次核发中断）：{name}" in out and f"gongwen settle {document_id}" in out
+
+    assert run_json(capsys, home, "settle", REF, "--recipient", name, *REGISTRAR)[0] == 2  # --sent or --unsent
+    code, data = run_json(capsys, home, "settle", REF, "--recipient", name, "--unsent", "--as", "李红梅", "--pin", "1")
+    assert (code, data["field"]) == (3, "pin")
+    code, data = run_json(capsys, home, "settle", REF, "--recipient", "开封市不存在局", "--unsent", *REGISTRAR)
+    assert (code, data["field"]) == (2, "recipient")
+    code, data = run_json(capsys, home, "settle", REF, "--recipient", name, "--unsent", *REGISTRAR)
+    assert code == 0
+    assert (data["recipient"], data["status"], data["outcome"], data["state"]) == (
+        name,
+        "pending",
+        "unsent",
+        "archived",
+    )
+    code, data = run_json(capsys, home, "settle", REF, "--recipient", name, "--sent", *REGISTRAR)
+    assert (code, data["field"]) == (3, "recipient")  # no longer uncertain
+
+    code, data = run_json(capsys, home, "distribute", str(document_id))
+    assert (code, data["sent"], data["state"], data["uncertain"]) == (0, 1, "dispatched", [])
+    assert smtp.recipients().count(crashed.delivery.address) == 1 and len(smtp.recipients()) == 32
+    code, data = run_json(capsys, home, "audit", "trail", REF)
+    settled = [e for e in data["events"] if e["action"] == "settle"]
+    assert [(e["actor"], '"outcome":"unsent"' in e["detail"]) for e in settled] == [("李红梅", True)]
+
+
+def test_failed_deliveries_are_sent_again_with_retry_failed(capsys, home, smtp, kaifeng):
+    home, document_id = home
+    smtp.recorder.refuse = {"gaj@kaifeng.example.cn"}
+    code, out, _ = run(capsys, home, "distribute", str(document_id))
+    assert code == 0 and "失败 开封市公安局：邮件服务器拒收 gaj@kaifeng.example.cn：550" in out
+    assert f"gongwen distribute {document_id} --retry-failed" in out
+    db = home_db(home)
+    agencies = [
+        a.model_copy(update={"email": "gongan@kaifeng.example.cn"}) if a.name == "开封市公安局" else a
+        for a in kaifeng.agencies
+    ]
+    with db.transaction() as session:
+        save_directory(session, directory=Directory(agencies, kaifeng.people, kaifeng.groups))
+    db.dispose()
+
+    assert run_json(capsys, home, "distribute", str(document_id), "--retry-failed")[0] == 2  # who?
+    assert run_json(capsys, home, "distribute", str(document_id), *REGISTRAR)[0] == 2  # --as without --retry-failed
+    code, data = run_json(capsys, home, "distribute", str(document_id), "--retry-failed", *REGISTRAR)
+    assert (code, data["sent"], data["state"], data["by_status"], data["failed"]) == (
+        0,
+        1,
+        "dispatched",
+        {"sent": 32},
+        {},
+    )
+    [retried] = data["retried"]
+    assert (retried["recipient"], retried["previous_address"], retried["address"]) == (
+        "开封市公安局",
+        "gaj@kaifeng.example.cn",
+        "gongan@kaifeng.example.cn",
+    )
+    assert smtp.recipients()[-1] == "gongan@kaifeng.example.cn" and len(smtp.recipients()) == 32
+    code, data = run_json(capsys, home, "distribute", str(document_id), "--retry-failed", *REGISTRAR)
+    assert (code, data["field"]) == (3, "retry-failed") and "没有发送失败的分发" in data["error"]
