@@ -6,8 +6,10 @@ records them (storage.deliveries: at most one message per recipient, whatever
 crashes or reruns). A transient error (4xx, server down) is retried with exponential
 backoff; if it persists, the run stops: what was sent stays sent, the rest stays
 待发送, the document stays 已归档, and ServiceUnavailable says to run it again. A
-permanent refusal (5xx) marks that delivery 失败 and the others go on. Once nothing
-waits, the document is 已核发.
+server that refuses the channel itself (wrong password, untrusted certificate:
+ChannelRefused) stops the run the same way at once, without retries. A
+permanent refusal of one recipient (5xx) marks that delivery 失败 and the others
+go on. Once nothing waits, the document is 已核发.
 
 Two corrections by the registrar (PIN checked, audited; storage.deliveries):
 ``settle`` records what the office found out about an uncertain delivery (a run
@@ -43,7 +45,7 @@ from models.distribution import (
     issuer_office,
     resolve_recipients,
 )
-from models.errors import DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
+from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
 from models.lifecycle import Action, State, transition
 from models.tables import Delivery, Document
 from storage import deliveries, documents
@@ -96,7 +98,7 @@ class Attempted:
     """How sending one message went: the attempts made and, if it did not go, the last error."""
 
     attempts: int
-    error: DeliveryDeferred | DeliveryRejected | None = None
+    error: DeliveryDeferred | DeliveryRejected | ChannelRefused | None = None
 
 
 def send_with_retries(channel: Channel, message: EmailMessage, options: MailOptions) -> Attempted:
@@ -105,7 +107,7 @@ def send_with_retries(channel: Channel, message: EmailMessage, options: MailOpti
         try:
             channel.send(message)
             return Attempted(attempt)
-        except DeliveryRejected as error:
+        except (DeliveryRejected, ChannelRefused) as error:
             return Attempted(attempt, error)
         except DeliveryDeferred as error:
             if attempt == options.attempts:
@@ -149,8 +151,12 @@ def _send_claims(
     head: Letterhead,
     parts: list[MIMEPart],
     options: MailOptions,
-) -> tuple[int, DeliveryDeferred | None]:
-    """Send a batch of claimed deliveries; (how many went, the transient error that stopped it)."""
+) -> tuple[int, DeliveryDeferred | ChannelRefused | None]:
+    """Send a batch of claimed deliveries; (how many went, the error that stopped it).
+
+    What did not go when the run stops is released (待发送 again): a transient error
+    or a refused channel means the message was not accepted.
+    """
     accepted: dict[int, int] = {}
     try:
         for index, claimed in enumerate(claims):
@@ -175,13 +181,15 @@ def _send_claims(
         deliveries.record_sent(db, attempts=accepted)
 
 
-def _stopped(db: Database, document_id: int, sent: int, error: DeliveryDeferred) -> ServiceUnavailable:
+def _stopped(
+    db: Database, document_id: int, sent: int, error: DeliveryDeferred | ChannelRefused
+) -> ServiceUnavailable | ChannelRefused:
     report = _report(db, document_id, None, sent)
     waiting = report.by_status.get(DeliveryStatus.PENDING.value, 0)
-    return ServiceUnavailable(
-        f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文当前为{report.state.label}，"
-        f"请在邮件服务器恢复后执行 gongwen distribute {document_id}"
-    )
+    progress = f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文当前为{report.state.label}，"
+    if isinstance(error, ChannelRefused):
+        return ChannelRefused(f"{progress}请更正邮件设置后执行 gongwen distribute {document_id}", error.field)
+    return ServiceUnavailable(f"{progress}请在邮件服务器恢复后执行 gongwen distribute {document_id}")
 
 
 def _report(db: Database, document_id: int, state: State | None, sent: int) -> DispatchReport:
@@ -308,6 +316,8 @@ def _office(directory: Directory, document: Document) -> Recipient:
 
 def _sent_or_raise(outcome: Attempted) -> None:
     if outcome.error is not None:
-        raise ServiceUnavailable(
-            f"催办未能全部发出：{outcome.error.message}；已发出的已记录，请稍后重新执行 gongwen remind"
+        kind = ChannelRefused if isinstance(outcome.error, ChannelRefused) else ServiceUnavailable
+        raise kind(
+            f"催办未能全部发出：{outcome.error.message}；已发出的已记录，请稍后重新执行 gongwen remind",
+            outcome.error.field,
         )

@@ -12,17 +12,19 @@ from email.header import decode_header, make_header
 import pytest
 from sqlmodel import select
 
+from delivery import SmtpChannel
 from flows.distribution import acknowledge_code, acknowledge_name, dispatch, remind, retry_failed, settle
 from models.directory import Directory
 from models.distribution import ChasePolicy, DeliveryStatus, resolve_recipients
-from models.errors import InputError, NotAllowed, NotFound, ServiceUnavailable
+from models.errors import ChannelRefused, InputError, NotAllowed, NotFound, ServiceUnavailable
 from models.lifecycle import State
 from models.tables import AuditEvent
 from storage import deliveries, documents
 from storage.deliveries import Settlement
 from storage.directory_store import save_directory
 from storage.printing import printed_files
-from tests.flows.dispatch_helpers import ack_code, archived_notice, by_address, channel, options
+from tests.flows.dispatch_helpers import SENDER, ack_code, archived_notice, by_address, channel, options
+from tests.servers.smtp import SMTP_LOGIN
 from tests.storage.helpers import audit_actions
 
 TITLE = "关于印发《2022年开封市打击侵权假冒宣传工作实施方案》的通知"
@@ -356,3 +358,21 @@ def test_reminders_go_only_to_the_unacknowledged_and_escalate_after_m(archived, 
     assert (later.reminded, later.escalated, len(later.overdue)) == ([], {}, 30)
     actions = audit_actions(db, document_id)
     assert (actions.count("remind"), actions.count("escalate")) == (60, 30)
+
+
+def test_a_refused_login_stops_the_run_and_leaves_every_delivery_waiting(archived, smtp_tls):
+    db, document_id = archived
+    user, password = SMTP_LOGIN
+    context = smtp_tls.certificates.client_context()
+
+    def tls_channel(secret: str) -> SmtpChannel:
+        return SmtpChannel(smtp_tls.host, smtp_tls.port, smtp_tls.security, user, secret, SENDER, 5, context)
+
+    delays: list[float] = []
+    with pytest.raises(ChannelRefused, match="请更正邮件设置") as error:
+        dispatch(db, tls_channel("wrong"), document_id=document_id, options=options(delays))
+    assert (error.value.field, delays) == ("credentials", [])  # not retried: waiting would not help
+    assert statuses(db, document_id) == {"pending": 32} and state_of(db, document_id) is State.ARCHIVED
+    report = dispatch(db, tls_channel(password), document_id=document_id, options=options())
+    assert (report.state, report.sent_now, report.uncertain) == (State.DISPATCHED, 32, [])  # no claim was left
+    assert len(smtp_tls.recipients()) == 32 and all(smtp_tls.recorder.tls)

@@ -15,22 +15,23 @@ from storage.directory_store import save_directory
 from storage.migrations import upgrade
 from tests.flows.dispatch_helpers import ack_code, archived_notice, by_address
 from tests.gongwen.cli_runner import run, run_json
+from tests.servers.smtp import SMTP_LOGIN, SmtpServer
 
 REF = "汴打假〔2022〕3号"
 REGISTRAR = ("--as", "李红梅", "--pin", "582916")
 
 
-@pytest.fixture
-def home(tmp_path: Path, smtp, monkeypatch, kaifeng, notice, pins) -> tuple[Path, int]:
-    """A home whose SQLite database holds the seed notice 已归档; mail goes to the test server."""
-    home = tmp_path / "home"
+def archived_home(folder: Path, server: SmtpServer, monkeypatch, kaifeng, notice, pins, **settings: str):
+    """A home whose SQLite database holds the seed notice 已归档; mail goes to ``server`` (GONGWEN_ ``settings``)."""
+    home = folder / "home"
     home.mkdir()
     for name, value in {
         "MAIL": "smtp",
-        "SMTP_HOST": smtp.host,
-        "SMTP_PORT": str(smtp.port),
+        "SMTP_HOST": server.host,
+        "SMTP_PORT": str(server.port),
         "MAIL_FROM": "djqqjm@kaifeng.example.cn",
         "MAIL_BACKOFF": "0",
+        **settings,
     }.items():
         monkeypatch.setenv(f"GONGWEN_{name}", value)
     db = Database.from_url(sqlite_url(home / "gongwen.db"))
@@ -38,6 +39,12 @@ def home(tmp_path: Path, smtp, monkeypatch, kaifeng, notice, pins) -> tuple[Path
     document_id = archived_notice(db, kaifeng, notice, pins, home / "archive")
     db.dispose()
     return home, document_id
+
+
+@pytest.fixture
+def home(tmp_path: Path, smtp, monkeypatch, kaifeng, notice, pins) -> tuple[Path, int]:
+    """The seed notice 已归档 in a home; mail goes to the plain test server."""
+    return archived_home(tmp_path, smtp, monkeypatch, kaifeng, notice, pins)
 
 
 def test_distribute_ack_and_remind_through_the_cli(capsys, home, smtp):
@@ -173,3 +180,31 @@ def test_failed_deliveries_are_sent_again_with_retry_failed(capsys, home, smtp, 
     assert smtp.recipients()[-1] == "gongan@kaifeng.example.cn" and len(smtp.recipients()) == 32
     code, data = run_json(capsys, home, "distribute", str(document_id), "--retry-failed", *REGISTRAR)
     assert (code, data["field"]) == (3, "retry-failed") and "没有发送失败的分发" in data["error"]
+
+
+def test_smtp_over_tls_with_login_and_a_private_ca_from_the_settings(
+    capsys, tmp_path, smtp_tls, monkeypatch, kaifeng, notice, pins
+):
+    user, password = SMTP_LOGIN
+    home, document_id = archived_home(
+        tmp_path,
+        smtp_tls,
+        monkeypatch,
+        kaifeng,
+        notice,
+        pins,
+        SMTP_SECURITY=smtp_tls.security,
+        SMTP_USER=user,
+        SMTP_PASSWORD="wrong",
+        SMTP_CA_FILE=str(tmp_path / "missing.pem"),
+    )
+    code, data = run_json(capsys, home, "distribute", str(document_id))
+    assert (code, data["field"]) == (2, "GONGWEN_SMTP_CA_FILE") and "missing.pem" in data["error"]
+    monkeypatch.setenv("GONGWEN_SMTP_CA_FILE", str(smtp_tls.certificates.ca))
+    code, data = run_json(capsys, home, "distribute", str(document_id))
+    assert (code, data["field"]) == (3, "credentials") and "535" in data["error"]
+    assert f"尚有 32 份待发送；公文当前为已归档，请更正邮件设置后执行 gongwen distribute {document_id}" in data["error"]
+    monkeypatch.setenv("GONGWEN_SMTP_PASSWORD", password)
+    code, data = run_json(capsys, home, "distribute", str(document_id))
+    assert (code, data["sent"], data["state"], data["uncertain"]) == (0, 32, "dispatched", [])
+    assert smtp_tls.recorder.tls == [True] * 32 and smtp_tls.recorder.logins[-1].ok
