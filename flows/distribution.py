@@ -30,10 +30,18 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 
 from delivery.base import Channel
-from delivery.message import Letterhead, Overdue, attachments, dispatch_message, escalation_message, reminder_message
+from delivery.message import (
+    Attachments,
+    Letterhead,
+    Overdue,
+    attachments,
+    dispatch_message,
+    escalation_message,
+    reminder_message,
+)
 from models.directory import Directory
 from models.distribution import (
     Chase,
@@ -149,7 +157,7 @@ def _send_claims(
     channel: Channel,
     claims: list[deliveries.Claim],
     head: Letterhead,
-    parts: list[MIMEPart],
+    parts: Attachments,
     options: MailOptions,
 ) -> tuple[int, DeliveryDeferred | ChannelRefused | None]:
     """Send a batch of claimed deliveries; (how many went, the error that stopped it).
@@ -160,20 +168,19 @@ def _send_claims(
     accepted: dict[int, int] = {}
     try:
         for index, claimed in enumerate(claims):
-            delivery = claimed.delivery
-            message = dispatch_message(head, recipient_of(delivery), code=claimed.code, files=parts)
+            message = dispatch_message(head, claimed.recipient, code=claimed.code, files=parts)
             outcome = send_with_retries(channel, message, options)
             if outcome.error is None:
-                accepted[delivery.id] = outcome.attempts
+                accepted[claimed.delivery_id] = outcome.attempts
             elif isinstance(outcome.error, DeliveryRejected):
                 deliveries.record_failed(
-                    db, delivery_id=delivery.id, attempts=outcome.attempts, error=outcome.error.message
+                    db, delivery_id=claimed.delivery_id, attempts=outcome.attempts, error=outcome.error.message
                 )
             else:
                 for unsent in claims[index:]:
                     tried = outcome.attempts if unsent is claimed else 0
                     deliveries.record_deferred(
-                        db, delivery_id=unsent.delivery.id, attempts=tried, error=outcome.error.message
+                        db, delivery_id=unsent.delivery_id, attempts=tried, error=outcome.error.message
                     )
                 return len(accepted), outcome.error
         return len(accepted), None
@@ -194,7 +201,7 @@ def _stopped(
 
 def _report(db: Database, document_id: int, state: State | None, sent: int) -> DispatchReport:
     with db.transaction() as session:
-        rows = deliveries.of_document(session, document_id=document_id)
+        rows = deliveries.outline(session, document_id=document_id)
         state = state or State(documents.get(session, document_id=document_id).state)
     return DispatchReport(
         document_id=document_id,

@@ -8,8 +8,9 @@ A delivery is one row per (document, recipient). Sending is at most once:
   gives each a fresh 签收码 (only its SHA-256 is stored), then commits — before
   anything is sent;
 - ``record_sent`` (one transaction for a batch of claimed deliveries once their
-  messages went) / ``record_failed`` (5xx: 失败) / ``record_deferred`` (transient:
-  back to 待发送, claim released) record the outcome with the attempts and error.
+  messages went, an audit entry for each) / ``record_failed`` (5xx: 失败) /
+  ``record_deferred`` (transient: back to 待发送, claim released) record the
+  outcome with the attempts and error.
 
 A run that dies between claim and outcome leaves the row claimed: no later run
 sends it again (it is counted as ``uncertain`` for a person to check), so no
@@ -35,10 +36,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session, select
 
 from models.authorization import check_registrar
-from models.distribution import DeliveryStatus, Recipient, ack_code_hash, address_of, new_ack_code
+from models.distribution import DeliveryStatus, Recipient, RecipientRole, ack_code_hash, address_of, new_ack_code
 from models.errors import NotAllowed, NotFound
 from models.lifecycle import Action, State, transition
 from models.pin import verify_pin
@@ -48,62 +50,123 @@ from storage.database import Database
 from storage.directory_store import find_person, load_directory
 from storage.transitions import SYSTEM, move
 
+_DELIVERIES = Delivery.__table__
+_OUTLINE = (
+    select(
+        _DELIVERIES.c.recipient,
+        _DELIVERIES.c.roles,
+        _DELIVERIES.c.status,
+        _DELIVERIES.c.last_error,
+        _DELIVERIES.c.claimed_at,
+    )
+    .where(_DELIVERIES.c.document_id == bindparam("doc_id"))
+    .order_by(_DELIVERIES.c.id)
+)
+
 
 def of_document(session: Session, *, document_id: int) -> list[Delivery]:
     """The deliveries of a document, in the order they were planned."""
     return list(session.exec(select(Delivery).where(Delivery.document_id == document_id).order_by(Delivery.id)))
 
 
-def plan(db: Database, *, document_id: int, recipients: list[Recipient]) -> list[Delivery]:
+def outline(session: Session, *, document_id: int) -> list[Row]:
+    """Each delivery of a document as (recipient, roles, status, last_error, claimed_at), in planned order.
+
+    Plain rows, not ORM objects: a dispatch may have thousands of deliveries.
+    """
+    return list(session.connection().execute(_OUTLINE, {"doc_id": document_id}))
+
+
+def plan(db: Database, *, document_id: int, recipients: list[Recipient]) -> None:
     """Add a 待发送 delivery for each recipient that has none; the document must be 已归档 (or 已核发)."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        if document.state != State.DISPATCHED.value:
-            transition(State(document.state), Action.DISPATCH)
-            known = {d.recipient for d in of_document(session, document_id=document_id)}
-            session.add_all(
-                Delivery(
-                    document_id=document_id,
-                    recipient=r.name,
-                    address=r.address,
-                    roles=[role.value for role in r.roles],
-                    status=DeliveryStatus.PENDING.value,
-                )
-                for r in recipients
-                if r.name not in known
-            )
-            session.flush()
-        return of_document(session, document_id=document_id)
+        if document.state == State.DISPATCHED.value:
+            return
+        transition(State(document.state), Action.DISPATCH)
+        known = {row.recipient for row in outline(session, document_id=document_id)}
+        now = utcnow()
+        rows = [
+            {
+                "document_id": document_id,
+                "recipient": r.name,
+                "address": r.address,
+                "roles": [role.value for role in r.roles],
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "reminders": 0,
+                "created_at": now,
+            }
+            for r in recipients
+            if r.name not in known
+        ]
+        if rows:
+            session.connection().execute(insert(_DELIVERIES), rows)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery claimed for sending, with the plain 签收码 for its message (never stored)."""
+    """A delivery claimed for sending: its id, its addressee, when it was claimed, and the plain 签收码 for
+    its message (never stored)."""
 
-    delivery: Delivery
+    delivery_id: int
+    recipient: Recipient
+    claimed_at: dt.datetime
     code: str
+
+
+# 核发's hot path (bench/distribution.py): claiming a batch and recording its sends are Core
+# statements — one SELECT … FOR UPDATE, one executemany UPDATE and, for the sends, the audit
+# entries of the whole batch under one lock of the chain head (audit_log.append_all).
+_CLAIMABLE = (
+    select(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.document_id == bindparam("doc_id"),
+        _DELIVERIES.c.status == DeliveryStatus.PENDING.value,
+        _DELIVERIES.c.claimed_at.is_(None),
+    )
+    .order_by(_DELIVERIES.c.id)
+    .limit(bindparam("claim_limit"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_CLAIMED = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("d_id"))
+    .values(code_hash=bindparam("d_code_hash"), claimed_at=bindparam("d_at"))
+)
+_CLAIMED_FOR_UPDATE = (
+    select(_DELIVERIES)
+    .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_DELIVERIES.c.id)
+    .with_for_update()
+)
+_MARK_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("d_id"))
+    .values(
+        status=DeliveryStatus.SENT.value,
+        sent_at=bindparam("d_at"),
+        claimed_at=None,
+        attempts=bindparam("d_attempts"),
+        last_error=None,
+    )
+)
 
 
 def claim(db: Database, *, document_id: int, limit: int) -> list[Claim]:
     """Claim up to ``limit`` 待发送 deliveries that nobody holds, each with a fresh 签收码."""
     with db.transaction() as session:
-        query = (
-            select(Delivery)
-            .where(
-                Delivery.document_id == document_id,
-                Delivery.status == DeliveryStatus.PENDING.value,
-                Delivery.claimed_at.is_(None),
-            )
-            .order_by(Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claims = []
-        for delivery in session.exec(query):
+        connection = session.connection()
+        rows = connection.execute(_CLAIMABLE, {"doc_id": document_id, "claim_limit": limit}).all()
+        if not rows:
+            return []
+        now, claims, marks = utcnow(), [], []
+        for row in rows:
             code, code_hash = new_ack_code()
-            delivery.code_hash, delivery.claimed_at = code_hash, utcnow()
-            session.add(delivery)
-            claims.append(Claim(delivery, code))
+            recipient = Recipient(row.recipient, row.address, tuple(RecipientRole(role) for role in row.roles))
+            claims.append(Claim(row.id, recipient, now, code))
+            marks.append({"d_id": row.id, "d_code_hash": code_hash, "d_at": now})
+        connection.execute(_MARK_CLAIMED, marks)
         return claims
 
 
@@ -122,17 +185,32 @@ def _audit(session: Session, delivery: Delivery, action: str, actor: str = SYSTE
 
 
 def record_sent(db: Database, *, attempts: dict[int, int]) -> None:
-    """Messages the server accepted: 已发送 (``attempts``: delivery id → the attempts it took)."""
+    """Messages the server accepted: 已发送 (``attempts``: delivery id → the attempts it took), each audited."""
     if not attempts:
         return
     with db.transaction() as session:
-        query = select(Delivery).where(Delivery.id.in_(attempts)).order_by(Delivery.id).with_for_update()
-        for delivery in session.exec(query):
-            delivery.status, delivery.sent_at, delivery.claimed_at = DeliveryStatus.SENT.value, utcnow(), None
-            delivery.attempts += attempts[delivery.id]
-            delivery.last_error = None
-            session.add(delivery)
-            _audit(session, delivery, "send", roles=delivery.roles, attempts=delivery.attempts)
+        connection = session.connection()
+        rows = connection.execute(_CLAIMED_FOR_UPDATE, {"ids": list(attempts)}).all()
+        now = utcnow()
+        sent = [{"d_id": row.id, "d_at": now, "d_attempts": row.attempts + attempts[row.id]} for row in rows]
+        connection.execute(_MARK_SENT, sent)
+        audit_log.append_all(
+            connection,
+            [
+                audit_log.Record(
+                    SYSTEM,
+                    "send",
+                    row.document_id,
+                    {
+                        "recipient": row.recipient,
+                        "address": row.address,
+                        "roles": row.roles,
+                        "attempts": mark["d_attempts"],
+                    },
+                )
+                for row, mark in zip(rows, sent, strict=True)
+            ],
+        )
 
 
 def record_failed(db: Database, *, delivery_id: int, attempts: int, error: str) -> None:
@@ -162,7 +240,7 @@ def finish(db: Database, *, document_id: int) -> State:
     """核发 done: move the document to 已核发 once no delivery is 待发送; returns its state."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        rows = of_document(session, document_id=document_id)
+        rows = outline(session, document_id=document_id)
         if document.state == State.DISPATCHED.value or any(d.status == DeliveryStatus.PENDING.value for d in rows):
             return State(document.state)
         counts = {status.value: sum(d.status == status.value for d in rows) for status in DeliveryStatus}

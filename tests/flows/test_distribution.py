@@ -19,7 +19,7 @@ from models.distribution import ChasePolicy, DeliveryStatus, resolve_recipients
 from models.errors import ChannelRefused, InputError, NotAllowed, NotFound, ServiceUnavailable
 from models.lifecycle import State
 from models.tables import AuditEvent
-from storage import deliveries, documents
+from storage import audit_log, deliveries, documents
 from storage.deliveries import Settlement
 from storage.directory_store import save_directory
 from storage.printing import printed_files
@@ -80,6 +80,11 @@ def test_the_seed_notice_goes_once_to_each_recipient_with_its_role_and_the_pdf(a
         assert attachment.get_content() == pdf
     assert "=?utf-8?" in smtp.recorder.received[0][1].split(b"\r\n\r\n")[0].decode("ascii")  # RFC 2047 on the wire
     assert audit_actions(db, document_id)[-33:] == ["send"] * 32 + ["dispatch"]
+    with db.transaction() as session:
+        sends = [e for e in audit_log.trail(session, document_id=document_id) if e.action == "send"]
+        assert audit_log.verify(session).ok  # the batches of send entries keep the chain whole
+    assert {json.loads(e.detail)["address"] for e in sends} == set(smtp.recipients())
+    assert json.loads(sends[0].detail)["attempts"] == 1 and json.loads(sends[0].detail)["roles"]
 
 
 def test_the_docx_is_attached_when_asked_for(archived, smtp):
@@ -154,8 +159,8 @@ def test_a_claim_without_an_outcome_is_never_sent_again(archived, smtp, kaifeng,
     db, document_id = archived
     crashed = crashed_claim(db, document_id, kaifeng, notice)
     report = dispatch(db, channel(smtp), document_id=document_id, options=options())
-    assert report.uncertain == [crashed.delivery.recipient] and report.sent_now == 31
-    assert crashed.delivery.address not in smtp.recipients()
+    assert report.uncertain == [crashed.recipient.name] and report.sent_now == 31
+    assert crashed.recipient.address not in smtp.recipients()
     assert report.state is State.ARCHIVED  # a person settles the uncertain one first
 
 
@@ -170,7 +175,7 @@ def last_audit(db, action: str) -> tuple[str, dict]:
 def test_an_uncertain_delivery_settled_as_unsent_goes_with_the_next_run(archived, smtp, kaifeng, notice, pins):
     db, document_id = archived
     crashed = crashed_claim(db, document_id, kaifeng, notice)
-    name, address = crashed.delivery.recipient, crashed.delivery.address
+    name, address = crashed.recipient.name, crashed.recipient.address
     dispatch(db, channel(smtp), document_id=document_id, options=options())
     unsent = Settlement(document_id, name, False, REGISTRAR, pins[REGISTRAR])
     with pytest.raises(NotAllowed, match="可能仍在发送中"):  # claimed a moment ago: maybe a run still sending
@@ -183,7 +188,7 @@ def test_an_uncertain_delivery_settled_as_unsent_goes_with_the_next_run(archived
             "recipient": name,
             "address": address,
             "outcome": "unsent",
-            "claimed_at": crashed.delivery.claimed_at.isoformat(),
+            "claimed_at": crashed.claimed_at.isoformat(),
         },
     )
     report = dispatch(db, channel(smtp), document_id=document_id, options=options())
@@ -200,12 +205,12 @@ def test_an_uncertain_delivery_settled_as_sent_completes_the_dispatch_and_keeps_
     db, document_id = archived
     crashed = crashed_claim(db, document_id, kaifeng, notice)
     dispatch(db, channel(smtp), document_id=document_id, options=options())
-    sent = Settlement(document_id, crashed.delivery.recipient, True, REGISTRAR, pins[REGISTRAR])
+    sent = Settlement(document_id, crashed.recipient.name, True, REGISTRAR, pins[REGISTRAR])
     delivery, state = settle(db, sent, now=LATER)
-    assert (delivery.status, delivery.sent_at, delivery.claimed_at) == ("sent", crashed.delivery.claimed_at, None)
+    assert (delivery.status, delivery.sent_at, delivery.claimed_at) == ("sent", crashed.claimed_at, None)
     assert state is State.DISPATCHED and state_of(db, document_id) is State.DISPATCHED
     assert dispatch(db, channel(smtp), document_id=document_id, options=options()).sent_now == 0
-    assert crashed.delivery.address not in smtp.recipients()
+    assert crashed.recipient.address not in smtp.recipients()
     assert acknowledge_code(db, code=crashed.code).status == "acknowledged"  # the recipient holds that code
     assert last_audit(db, "settle")[1]["outcome"] == "sent"
 
@@ -215,7 +220,7 @@ def test_only_the_registrar_settles_and_only_an_uncertain_delivery(archived, smt
     crashed = crashed_claim(db, document_id, kaifeng, notice)
     dispatch(db, channel(smtp), document_id=document_id, options=options())
 
-    def attempt(recipient: str = crashed.delivery.recipient, by: str = REGISTRAR, pin: str = pins[REGISTRAR]):
+    def attempt(recipient: str = crashed.recipient.name, by: str = REGISTRAR, pin: str = pins[REGISTRAR]):
         return settle(db, Settlement(document_id, recipient, True, by, pin), now=LATER)
 
     for refused, field, reason in [
@@ -236,7 +241,7 @@ def test_only_the_registrar_settles_and_only_an_uncertain_delivery(archived, smt
     assert (actions.count("settle_refused"), actions.count("settle")) == (4, 1)  # the unknown name is bad input
     assert last_audit(db, "settle_refused") == (
         REGISTRAR,
-        {"recipient": crashed.delivery.recipient, "outcome": "sent", "reason": again.value.message},
+        {"recipient": crashed.recipient.name, "outcome": "sent", "reason": again.value.message},
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from models.directory import Directory
 from models.distribution import resolve_recipients
+from models.tables import Delivery
 from storage import deliveries
 from storage.database import Database, sqlite_url
 from storage.directory_store import save_directory
@@ -114,11 +115,11 @@ def test_an_uncertain_delivery_is_settled_by_the_registrar_then_sent(capsys, hom
     )
     [crashed] = deliveries.claim(db, document_id=document_id, limit=1)  # a run that died an hour ago
     with db.transaction() as session:
-        row = session.get(type(crashed.delivery), crashed.delivery.id)
+        row = session.get(Delivery, crashed.delivery_id)
         row.claimed_at -= dt.timedelta(hours=1)
         session.add(row)
     db.dispose()
-    name = crashed.delivery.recipient
+    name = crashed.recipient.name
     code, out, _ = run(capsys, home, "distribute", str(document_id))
     assert code == 0 and f"发送状态不明（上次核发中断）：{name}" in out and f"gongwen settle {document_id}" in out
 
@@ -140,7 +141,7 @@ def test_an_uncertain_delivery_is_settled_by_the_registrar_then_sent(capsys, hom
 
     code, data = run_json(capsys, home, "distribute", str(document_id))
     assert (code, data["sent"], data["state"], data["uncertain"]) == (0, 1, "dispatched", [])
-    assert smtp.recipients().count(crashed.delivery.address) == 1 and len(smtp.recipients()) == 32
+    assert smtp.recipients().count(crashed.recipient.address) == 1 and len(smtp.recipients()) == 32
     code, data = run_json(capsys, home, "audit", "trail", REF)
     settled = [e for e in data["events"] if e["action"] == "settle"]
     assert [(e["actor"], '"outcome":"unsent"' in e["detail"]) for e in settled] == [("李红梅", True)]
