@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy, default
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
 from delivery.wire import SealedPart, fresh_boundary
 from models.distribution import Recipient, roles_label
@@ -63,16 +63,17 @@ def _max_count(name: str) -> int | None:
     return default.header_max_count(name)
 
 
-#: Headers whose values gongwen makes itself (``make_msgid``, ``format_datetime``): short ASCII, kept as text.
-_MADE_HERE = frozenset({"message-id", "date"})
+#: Headers whose values gongwen makes itself (``make_msgid``, ``format_datetime``, ``_mailbox``): ASCII
+#: that fits one line, kept as text.
+_MADE_HERE = frozenset({"message-id", "date", "from", "to"})
 
 
 class _SharedHeaders(EmailPolicy):
     """``policy.default``, with the header objects (immutable) of equal (name, value) pairs parsed once:
     a dispatch sets the same From, Subject and MIME headers on every message. Message-ID and Date,
-    new in every message and made here, are kept as text (parsed only if read: they fold as they
-    are). The standard library also builds a new header class on every lookup of a header's
-    maximum count: memoised too."""
+    new in every message and made here, and From and To when ``_mailbox`` could encode them on one
+    line, are kept as text (parsed only if read: they fold as they are). The standard library also
+    builds a new header class on every lookup of a header's maximum count: memoised too."""
 
     def header_store_parse(self, name, value):
         if type(value) is str and len(value.splitlines()) <= 1:
@@ -91,8 +92,8 @@ _BUILD = _SharedHeaders()
 def _message(head: Letterhead, to: Recipient, subject: str, lines: list[str]) -> EmailMessage:
     message = EmailMessage(policy=_BUILD)
     message["Subject"] = subject
-    message["From"] = str(Address(display_name=head.issuer, addr_spec=head.sender))
-    message["To"] = str(Address(display_name=to.name, addr_spec=to.address))
+    message["From"] = _mailbox(head.issuer, head.sender)
+    message["To"] = _mailbox(to.name, to.address)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain=head.sender.rpartition("@")[2] or None)
     # base64 for the letter: shorter than quoted-printable for Chinese, and it never holds a MIME boundary
@@ -106,6 +107,18 @@ class Attachments:
 
     parts: tuple[SealedPart, ...]
     boundary: str
+
+
+def _mailbox(name: str, address: str) -> str:
+    """``名称 <address>`` for From and To: the name as one RFC 2047 encoded-word (base64, UTF-8) when the
+    header then fits one line — each message has its own To, and parsing and folding it is most of
+    what a message costs to build — else as text for the standard library to encode and fold."""
+    checked = Address(display_name=name, addr_spec=address)  # (refuses line breaks and bad addresses)
+    if address.isascii() and name.isprintable():
+        encoded = formataddr((name, address), charset="utf-8")
+        if len(encoded) <= _BUILD.max_line_length - len("From: "):
+            return encoded
+    return str(checked)
 
 
 def attachments(head: Letterhead, *, pdf: bytes, docx: bytes | None = None) -> Attachments:
