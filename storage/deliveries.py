@@ -116,8 +116,10 @@ class Claim:
 
 
 # 核发's hot path (bench/distribution.py): claiming a batch and recording its sends are Core
-# statements — one SELECT … FOR UPDATE, one executemany UPDATE and, for the sends, the audit
-# entries of the whole batch under one lock of the chain head (audit_log.append_all).
+# statements. A claim is one SELECT … FOR UPDATE SKIP LOCKED and one executemany UPDATE (each row
+# its own 签收码 hash); recording the sends is one UPDATE … RETURNING per number of attempts taken
+# (usually one), then the audit entries of the whole batch under one lock of the chain head
+# (audit_log.append_all). Two commits per batch: the claim's before anything is sent.
 _CLAIMABLE = (
     select(_DELIVERIES)
     .where(
@@ -134,21 +136,23 @@ _MARK_CLAIMED = (
     .where(_DELIVERIES.c.id == bindparam("d_id"))
     .values(code_hash=bindparam("d_code_hash"), claimed_at=bindparam("d_at"))
 )
-_CLAIMED_FOR_UPDATE = (
-    select(_DELIVERIES)
-    .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_DELIVERIES.c.id)
-    .with_for_update()
-)
-_MARK_SENT = (
+_MARK_SENT = (  # for the deliveries that took the same number of attempts (usually all: one)
     update(_DELIVERIES)
-    .where(_DELIVERIES.c.id == bindparam("d_id"))
+    .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
     .values(
         status=DeliveryStatus.SENT.value,
         sent_at=bindparam("d_at"),
         claimed_at=None,
-        attempts=bindparam("d_attempts"),
+        attempts=_DELIVERIES.c.attempts + bindparam("d_tries"),
         last_error=None,
+    )
+    .returning(
+        _DELIVERIES.c.id,
+        _DELIVERIES.c.document_id,
+        _DELIVERIES.c.recipient,
+        _DELIVERIES.c.address,
+        _DELIVERIES.c.roles,
+        _DELIVERIES.c.attempts,
     )
 )
 
@@ -190,25 +194,18 @@ def record_sent(db: Database, *, attempts: dict[int, int]) -> None:
         return
     with db.transaction() as session:
         connection = session.connection()
-        rows = connection.execute(_CLAIMED_FOR_UPDATE, {"ids": list(attempts)}).all()
-        now = utcnow()
-        sent = [{"d_id": row.id, "d_at": now, "d_attempts": row.attempts + attempts[row.id]} for row in rows]
-        connection.execute(_MARK_SENT, sent)
+        now, rows = utcnow(), []
+        for tries in sorted(set(attempts.values())):
+            ids = [delivery_id for delivery_id, n in attempts.items() if n == tries]
+            rows += connection.execute(_MARK_SENT, {"ids": ids, "d_at": now, "d_tries": tries}).all()
+        details = (
+            {"recipient": r.recipient, "address": r.address, "roles": r.roles, "attempts": r.attempts} for r in rows
+        )
         audit_log.append_all(
             connection,
             [
-                audit_log.Record(
-                    SYSTEM,
-                    "send",
-                    row.document_id,
-                    {
-                        "recipient": row.recipient,
-                        "address": row.address,
-                        "roles": row.roles,
-                        "attempts": mark["d_attempts"],
-                    },
-                )
-                for row, mark in zip(rows, sent, strict=True)
+                audit_log.Record(SYSTEM, "send", row.document_id, detail)
+                for row, detail in sorted(zip(rows, details, strict=True), key=lambda pair: pair[0].id)
             ],
         )
 

@@ -120,6 +120,13 @@ def test_an_outage_is_retried_with_backoff_and_recovers_when_the_server_returns(
 
     report = dispatch(db, channel(smtp), document_id=document_id, options=options(sleep=server_back))
     assert (report.state, report.sent_now, len(smtp.recorder.received)) == (State.DISPATCHED, 32, 32)
+    with db.transaction() as session:
+        rows = deliveries.of_document(session, document_id=document_id)
+        details = [
+            json.loads(e.detail) for e in audit_log.trail(session, document_id=document_id) if e.action == "send"
+        ]
+    assert [d.attempts for d in rows] == [5] + [1] * 31  # the first: 3 tries in the outage, 2 when it ended
+    assert {d["recipient"]: d["attempts"] for d in details} == {d.recipient: d.attempts for d in rows}
 
 
 def test_a_server_busy_midway_leaves_the_rest_pending_and_nothing_is_sent_twice(archived, smtp):
