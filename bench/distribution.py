@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--url", help="a PostgreSQL URL instead of SQLite in a temporary folder")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]
     server, port = start_server()
     directory, spec, pins = directory_and_spec(args.recipients)
     pdf = b"%PDF-1.7\n" + os.urandom(args.pdf_kb * 1024)
@@ -176,6 +177,7 @@ def main() -> None:
     ratio = ours / bare
     print(
         f"核发 of one notice to {args.recipients} recipients, aiosmtpd on 127.0.0.1, {'PostgreSQL' if args.url else 'SQLite'}"
+        f" ({os.cpu_count()} CPUs, load average {load:.2f} at the start)"
     )
     print(f"message size on the wire: {size:,.0f} KiB; state after dispatch: {report.state.label}; sent {sent}")
     print(f"gongwen dispatch : {ours_rate:8.1f} messages/s ({ours:.2f} s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Protocol
 
 
@@ -17,5 +18,7 @@ class Channel(Protocol):
 
 
 def recipient_addresses(message: EmailMessage) -> list[str]:
-    """The envelope recipients of a message: the addresses in its ``To`` header."""
-    return [address.addr_spec for address in message["To"].addresses]
+    """The envelope recipients of a message: the addresses in its ``To`` header (read without parsing
+    the header into objects, which the ``To`` a message builder kept as text would need)."""
+    values = [str(value) for name, value in message.raw_items() if name.lower() == "to"]
+    return [address for _, address in getaddresses(values)]

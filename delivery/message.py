@@ -6,7 +6,8 @@ any mail server. Three kinds:
 
 - ``dispatch_message`` (分发): a cover letter naming the document, its 发文字号 and the
   recipient's role(s) 主送 / 抄报 / 抄送, the 签收码 and how to use it, with the
-  ``attachments`` (the PDF, and the .docx when asked for), encoded once per dispatch.
+  ``attachments`` (the PDF, and the .docx when asked for), encoded and serialised
+  once per dispatch (delivery.wire.SealedPart) and shared by every message.
 - ``reminder_message`` (催办): to a recipient that has not acknowledged.
 - ``escalation_message`` (催办升级): to the issuer's office, listing who has not
   acknowledged after the reminders.
@@ -15,11 +16,14 @@ any mail server. Three kinds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from email.headerregistry import Address
-from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime, make_msgid
+from email.message import EmailMessage
+from email.policy import EmailPolicy, default
+from email.utils import format_datetime, formataddr, make_msgid
 
+from delivery.wire import SealedPart, fresh_boundary
 from models.distribution import Recipient, roles_label
 
 PDF = ("application", "pdf")
@@ -49,29 +53,86 @@ class Overdue:
     reminders: int
 
 
+@functools.lru_cache(maxsize=4096)
+def _header(name: str, value: str):
+    return default.header_factory(name, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _max_count(name: str) -> int | None:
+    return default.header_max_count(name)
+
+
+#: Headers whose values gongwen makes itself (``make_msgid``, ``format_datetime``, ``_mailbox``): ASCII
+#: that fits one line, kept as text.
+_MADE_HERE = frozenset({"message-id", "date", "from", "to"})
+
+
+class _SharedHeaders(EmailPolicy):
+    """``policy.default``, with the header objects (immutable) of equal (name, value) pairs parsed once:
+    a dispatch sets the same From, Subject and MIME headers on every message. Message-ID and Date,
+    new in every message and made here, and From and To when ``_mailbox`` could encode them on one
+    line, are kept as text (parsed only if read: they fold as they are). The standard library also
+    builds a new header class on every lookup of a header's maximum count: memoised too."""
+
+    def header_store_parse(self, name, value):
+        if type(value) is str and len(value.splitlines()) <= 1:
+            if name.lower() in _MADE_HERE and value.isascii() and len(name) + 2 + len(value) <= self.max_line_length:
+                return (name, value)
+            return (name, _header(name, value))
+        return super().header_store_parse(name, value)
+
+    def header_max_count(self, name):
+        return _max_count(name)
+
+
+_BUILD = _SharedHeaders()
+
+
 def _message(head: Letterhead, to: Recipient, subject: str, lines: list[str]) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=_BUILD)
     message["Subject"] = subject
-    message["From"] = Address(display_name=head.issuer, addr_spec=head.sender)
-    message["To"] = Address(display_name=to.name, addr_spec=to.address)
+    message["From"] = _mailbox(head.issuer, head.sender)
+    message["To"] = _mailbox(to.name, to.address)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain=head.sender.rpartition("@")[2] or None)
-    message.set_content("\n".join([f"{to.name}：", "", *lines, "", head.issuer, ""]))
+    # base64 for the letter: shorter than quoted-printable for Chinese, and it never holds a MIME boundary
+    message.set_content("\n".join([f"{to.name}：", "", *lines, "", head.issuer, ""]), cte="base64")
     return message
 
 
-def attachments(head: Letterhead, *, pdf: bytes, docx: bytes | None = None) -> list[MIMEPart]:
-    """The files every recipient gets: the PDF, and the .docx if given (Chinese names, RFC 2231)."""
-    parts = [(pdf, PDF, ".pdf")] + ([(docx, DOCX, ".docx")] if docx is not None else [])
-    built = []
-    for content, (maintype, subtype), suffix in parts:
-        part = MIMEPart()
+@dataclass(frozen=True)
+class Attachments:
+    """The files every recipient of a dispatch gets, sealed, and a MIME boundary none of them contains."""
+
+    parts: tuple[SealedPart, ...]
+    boundary: str
+
+
+def _mailbox(name: str, address: str) -> str:
+    """``名称 <address>`` for From and To: the name as one RFC 2047 encoded-word (base64, UTF-8) when the
+    header then fits one line — each message has its own To, and parsing and folding it is most of
+    what a message costs to build — else as text for the standard library to encode and fold."""
+    checked = Address(display_name=name, addr_spec=address)  # (refuses line breaks and bad addresses)
+    if address.isascii() and name.isprintable():
+        encoded = formataddr((name, address), charset="utf-8")
+        if len(encoded) <= _BUILD.max_line_length - len("From: "):
+            return encoded
+    return str(checked)
+
+
+def attachments(head: Letterhead, *, pdf: bytes, docx: bytes | None = None) -> Attachments:
+    """The files every recipient gets: the PDF, and the .docx if given (Chinese names, RFC 2231), sealed."""
+    files = [(pdf, PDF, ".pdf")] + ([(docx, DOCX, ".docx")] if docx is not None else [])
+    parts = []
+    for content, (maintype, subtype), suffix in files:
+        part = SealedPart(policy=_BUILD)
         part.set_content(content, maintype, subtype, disposition="attachment", filename=head.file_name(suffix))
-        built.append(part)
-    return built
+        parts.append(part.seal())
+    return Attachments(tuple(parts), fresh_boundary(*(part.wire for part in parts)))
 
 
-def dispatch_message(head: Letterhead, to: Recipient, *, code: str, files: list[MIMEPart]) -> EmailMessage:
+def dispatch_message(head: Letterhead, to: Recipient, *, code: str, files: Attachments) -> EmailMessage:
     """分发: the document to one recipient, with its role(s) and 签收码; ``files`` from ``attachments``."""
     roles = roles_label(to.roles)
     message = _message(
@@ -88,7 +149,8 @@ def dispatch_message(head: Letterhead, to: Recipient, *, code: str, files: list[
         ],
     )
     message.make_mixed()
-    for part in files:
+    message.set_boundary(files.boundary)  # not in the attachments, and base64 (the letter) has no "-"
+    for part in files.parts:
         message.attach(part)
     return message
 

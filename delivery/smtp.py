@@ -1,12 +1,18 @@
 """The SMTP channel (smtplib): plain, STARTTLS or SSL, with login when a user is given.
 
 One connection is opened on the first message and reused for the next ones; after
-a transient error it is dropped and the next ``send`` connects again. Each message
-has one envelope recipient, so a refusal concerns exactly that recipient:
+a transient error it is dropped and the next ``send`` connects again. The server's
+certificate is checked against ``ssl_context`` (by default the system's CAs; pass
+one that trusts a private CA). Each message has one envelope recipient, so a
+refusal concerns exactly that recipient:
 
 - a 5xx answer to RCPT or DATA → DeliveryRejected (marked 失败, not retried);
+- the server refusing the channel itself — login refused (or a user or password
+  smtplib cannot send: it speaks AUTH in ASCII only), STARTTLS or AUTH not
+  offered, a certificate that does not verify, a 5xx answer to MAIL FROM (the
+  sending address) → ChannelRefused: no message can go until the settings change;
 - a 4xx answer, a refused or lost connection, a timeout, any other SMTP error
-  (login, sender refused) → DeliveryDeferred (retried, the delivery stays 待发送).
+  → DeliveryDeferred (retried, the delivery stays 待发送).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Literal
 
 from delivery.base import recipient_addresses
 from delivery.wire import wire_bytes
-from models.errors import DeliveryDeferred, DeliveryRejected
+from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected
 
 Security = Literal["none", "starttls", "ssl"]
 
@@ -49,15 +55,29 @@ class SmtpChannel:
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.security == "starttls":
-                smtp.starttls(context=context)
-            if self.user:
-                smtp.login(self.user, self.password or "")
+            try:
+                if self.security == "starttls":
+                    smtp.starttls(context=context)
+                if self.user:
+                    self._login(smtp)
+            except BaseException:
+                smtp.close()
+                raise
             self._smtp = smtp
         return self._smtp
 
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.login(self.user, self.password or "")
+        except UnicodeEncodeError:  # smtplib speaks AUTH in ASCII only
+            raise ChannelRefused(
+                f"SMTP 用户名或密码含有非 ASCII 字符，无法登录邮件服务器 {self.host}:{self.port}（smtplib 只支持 ASCII）",
+                "credentials",
+            ) from None
+
     def send(self, message: EmailMessage) -> None:
         recipients = recipient_addresses(message)
+        server = f"邮件服务器 {self.host}:{self.port} "
         try:
             self._connection().sendmail(self.sender, recipients, wire_bytes(message))
             return
@@ -66,8 +86,22 @@ class SmtpChannel:
             problem = _refusal(code, reply, recipients)
         except smtplib.SMTPDataError as error:
             problem = _refusal(error.smtp_code, error.smtp_error, recipients)
+        except smtplib.SMTPAuthenticationError as error:
+            problem = ChannelRefused(
+                f"{server}拒绝登录（用户 {self.user}）：{error.smtp_code} {_text(error.smtp_error)}；请检查用户名与密码",
+                "credentials",
+            )
+        except smtplib.SMTPNotSupportedError as error:
+            problem = ChannelRefused(f"{server}不支持所需的功能（{self.security}）：{_text(error)}", "security")
+        except ssl.SSLCertVerificationError as error:
+            problem = ChannelRefused(
+                f"{server}的 TLS 证书未通过验证：{error.verify_message}；如使用自建 CA，请指定其证书", "security"
+            )
+        except smtplib.SMTPSenderRefused as error:
+            text = f"{server}拒绝发件地址 {self.sender}：{error.smtp_code} {_text(error.smtp_error)}"
+            problem = ChannelRefused(text, "sender") if 500 <= error.smtp_code < 600 else DeliveryDeferred(text)
         except (smtplib.SMTPException, OSError) as error:
-            problem = DeliveryDeferred(f"邮件服务器 {self.host}:{self.port} 暂不可用：{_text(error)}")
+            problem = DeliveryDeferred(f"{server}暂不可用：{_text(error)}")
         if isinstance(problem, DeliveryDeferred):
             self.close()  # (smtplib itself closes on 421) the next send connects afresh
         raise problem

@@ -6,8 +6,16 @@ records them (storage.deliveries: at most one message per recipient, whatever
 crashes or reruns). A transient error (4xx, server down) is retried with exponential
 backoff; if it persists, the run stops: what was sent stays sent, the rest stays
 待发送, the document stays 已归档, and ServiceUnavailable says to run it again. A
-permanent refusal (5xx) marks that delivery 失败 and the others go on. Once nothing
-waits, the document is 已核发.
+server that refuses the channel itself (wrong password, untrusted certificate:
+ChannelRefused) stops the run the same way at once, without retries. A
+permanent refusal of one recipient (5xx) marks that delivery 失败 and the others
+go on. Once nothing waits, the document is 已核发.
+
+Two corrections by the registrar (PIN checked, audited; storage.deliveries):
+``settle`` records what the office found out about an uncertain delivery (a run
+died between claiming and recording it) — 已发送, or back to 待发送 for the next
+``dispatch`` — and ``retry_failed`` puts the 失败 deliveries back to 待发送 with the
+addresses the directory gives now and dispatches them once.
 
 ``acknowledge_code`` and ``acknowledge_name`` record a 签收 by the code from the
 message or by the recipient's name. ``remind`` sends 催办 to
@@ -17,14 +25,23 @@ each overdue delivery and escalates to the issuer's office after M reminders
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 
 from delivery.base import Channel
-from delivery.message import Letterhead, Overdue, attachments, dispatch_message, escalation_message, reminder_message
+from delivery.message import (
+    Attachments,
+    Letterhead,
+    Overdue,
+    attachments,
+    dispatch_message,
+    escalation_message,
+    reminder_message,
+)
 from models.directory import Directory
 from models.distribution import (
     Chase,
@@ -36,7 +53,7 @@ from models.distribution import (
     issuer_office,
     resolve_recipients,
 )
-from models.errors import DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
+from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
 from models.lifecycle import Action, State, transition
 from models.tables import Delivery, Document
 from storage import deliveries, documents
@@ -89,7 +106,7 @@ class Attempted:
     """How sending one message went: the attempts made and, if it did not go, the last error."""
 
     attempts: int
-    error: DeliveryDeferred | DeliveryRejected | None = None
+    error: DeliveryDeferred | DeliveryRejected | ChannelRefused | None = None
 
 
 def send_with_retries(channel: Channel, message: EmailMessage, options: MailOptions) -> Attempted:
@@ -98,7 +115,7 @@ def send_with_retries(channel: Channel, message: EmailMessage, options: MailOpti
         try:
             channel.send(message)
             return Attempted(attempt)
-        except DeliveryRejected as error:
+        except (DeliveryRejected, ChannelRefused) as error:
             return Attempted(attempt, error)
         except DeliveryDeferred as error:
             if attempt == options.attempts:
@@ -140,27 +157,30 @@ def _send_claims(
     channel: Channel,
     claims: list[deliveries.Claim],
     head: Letterhead,
-    parts: list[MIMEPart],
+    parts: Attachments,
     options: MailOptions,
-) -> tuple[int, DeliveryDeferred | None]:
-    """Send a batch of claimed deliveries; (how many went, the transient error that stopped it)."""
+) -> tuple[int, DeliveryDeferred | ChannelRefused | None]:
+    """Send a batch of claimed deliveries; (how many went, the error that stopped it).
+
+    What did not go when the run stops is released (待发送 again): a transient error
+    or a refused channel means the message was not accepted.
+    """
     accepted: dict[int, int] = {}
     try:
         for index, claimed in enumerate(claims):
-            delivery = claimed.delivery
-            message = dispatch_message(head, recipient_of(delivery), code=claimed.code, files=parts)
+            message = dispatch_message(head, claimed.recipient, code=claimed.code, files=parts)
             outcome = send_with_retries(channel, message, options)
             if outcome.error is None:
-                accepted[delivery.id] = outcome.attempts
+                accepted[claimed.delivery_id] = outcome.attempts
             elif isinstance(outcome.error, DeliveryRejected):
                 deliveries.record_failed(
-                    db, delivery_id=delivery.id, attempts=outcome.attempts, error=outcome.error.message
+                    db, delivery_id=claimed.delivery_id, attempts=outcome.attempts, error=outcome.error.message
                 )
             else:
                 for unsent in claims[index:]:
                     tried = outcome.attempts if unsent is claimed else 0
                     deliveries.record_deferred(
-                        db, delivery_id=unsent.delivery.id, attempts=tried, error=outcome.error.message
+                        db, delivery_id=unsent.delivery_id, attempts=tried, error=outcome.error.message
                     )
                 return len(accepted), outcome.error
         return len(accepted), None
@@ -168,18 +188,20 @@ def _send_claims(
         deliveries.record_sent(db, attempts=accepted)
 
 
-def _stopped(db: Database, document_id: int, sent: int, error: DeliveryDeferred) -> ServiceUnavailable:
+def _stopped(
+    db: Database, document_id: int, sent: int, error: DeliveryDeferred | ChannelRefused
+) -> ServiceUnavailable | ChannelRefused:
     report = _report(db, document_id, None, sent)
     waiting = report.by_status.get(DeliveryStatus.PENDING.value, 0)
-    return ServiceUnavailable(
-        f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文仍为已归档，"
-        f"请在邮件服务器恢复后执行 gongwen distribute {document_id}"
-    )
+    progress = f"{error.message}。本次已发送 {sent} 份，尚有 {waiting} 份待发送；公文当前为{report.state.label}，"
+    if isinstance(error, ChannelRefused):
+        return ChannelRefused(f"{progress}请更正邮件设置后执行 gongwen distribute {document_id}", error.field)
+    return ServiceUnavailable(f"{progress}请在邮件服务器恢复后执行 gongwen distribute {document_id}")
 
 
 def _report(db: Database, document_id: int, state: State | None, sent: int) -> DispatchReport:
     with db.transaction() as session:
-        rows = deliveries.of_document(session, document_id=document_id)
+        rows = deliveries.outline(session, document_id=document_id)
         state = state or State(documents.get(session, document_id=document_id).state)
     return DispatchReport(
         document_id=document_id,
@@ -192,6 +214,33 @@ def _report(db: Database, document_id: int, state: State | None, sent: int) -> D
     )
 
 
+#: How long a claim may belong to a run that is still sending: a batch of ``MailOptions.batch``
+#: (10) messages, each tried 3 times with a 30 s timeout and backoff, stays claimed up to about
+#: 16 minutes. ``settle`` refuses younger claims.
+SETTLE_GRACE = dt.timedelta(minutes=30)
+
+
+def settle(
+    db: Database, settlement: deliveries.Settlement, *, now: dt.datetime | None = None
+) -> tuple[Delivery, State]:
+    """核实 an uncertain delivery (its recipient by full or short name): 已发送, or 待发送 again; and the document's state.
+
+    Settled as sent, the last uncertain delivery may leave nothing waiting: the
+    document then becomes 已核发.
+    """
+    settlement = dataclasses.replace(settlement, recipient=_full_name(db, settlement.recipient))
+    delivery = deliveries.settle(db, settlement, grace=SETTLE_GRACE, now=now)
+    return delivery, deliveries.finish(db, document_id=settlement.document_id)
+
+
+def retry_failed(
+    db: Database, channel: Channel, *, document_id: int, by: str, pin: str, options: MailOptions
+) -> tuple[list[deliveries.Reopened], DispatchReport]:
+    """Send the 失败 deliveries again, once, to the addresses the directory gives now (after a 5xx refusal)."""
+    reopened = deliveries.reopen_failed(db, document_id=document_id, by=by, pin=pin)
+    return reopened, dispatch(db, channel, document_id=document_id, options=options)
+
+
 def acknowledge_code(db: Database, *, code: str) -> Delivery:
     """签收 with the code from the message."""
     return deliveries.acknowledge(db, code=code)
@@ -199,10 +248,14 @@ def acknowledge_code(db: Database, *, code: str) -> Delivery:
 
 def acknowledge_name(db: Database, *, document_id: int, recipient: str) -> Delivery:
     """签收 recorded by name (full or short name of the recipient)."""
+    return deliveries.acknowledge(db, document_id=document_id, recipient=_full_name(db, recipient))
+
+
+def _full_name(db: Database, recipient: str) -> str:
+    """An agency's full name for its short name; any other name as given."""
     with db.transaction() as session:
         directory = load_directory(session)
-    name = directory.agency(recipient).name if directory.is_agency(recipient) else recipient
-    return deliveries.acknowledge(db, document_id=document_id, recipient=name)
+    return directory.agency(recipient).name if directory.is_agency(recipient) else recipient
 
 
 @dataclass(frozen=True)
@@ -270,6 +323,8 @@ def _office(directory: Directory, document: Document) -> Recipient:
 
 def _sent_or_raise(outcome: Attempted) -> None:
     if outcome.error is not None:
-        raise ServiceUnavailable(
-            f"催办未能全部发出：{outcome.error.message}；已发出的已记录，请稍后重新执行 gongwen remind"
+        kind = ChannelRefused if isinstance(outcome.error, ChannelRefused) else ServiceUnavailable
+        raise kind(
+            f"催办未能全部发出：{outcome.error.message}；已发出的已记录，请稍后重新执行 gongwen remind",
+            outcome.error.field,
         )

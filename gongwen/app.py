@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from functools import cached_property
 
 from delivery import Channel, OutboxChannel, SmtpChannel
@@ -69,7 +70,18 @@ class App:
             settings.smtp_user,
             password,
             settings.mail_from,
+            ssl_context=self._smtp_tls_context(),
         )
+
+    def _smtp_tls_context(self) -> ssl.SSLContext | None:
+        """GONGWEN_SMTP_CA_FILE: trust the CA certificates in this PEM file (only them) for the server's certificate."""
+        ca_file = self.settings.smtp_ca_file
+        if ca_file is None:
+            return None
+        try:
+            return ssl.create_default_context(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as error:
+            raise InputError(f"无法读取 CA 证书文件 {ca_file}：{error}", "GONGWEN_SMTP_CA_FILE") from None
 
     @property
     def mail_options(self) -> MailOptions:

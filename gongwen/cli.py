@@ -142,10 +142,31 @@ def issue(ctx: commands.Context, doc: int, out_dir: Path | None) -> None:
 
 @cli.command()
 @DOC
+@click.option("--retry-failed", is_flag=True, help="重发发送失败的分发（收件地址按目录重新读取），须 --as 与 --pin")
+@click.option("--as", "name", help="核发人员（须有 registrar 角色）")
+@click.option("--pin", help="核发人员的 PIN")
 @click.pass_obj
-def distribute(ctx: commands.Context, doc: int) -> None:
+def distribute(ctx: commands.Context, doc: int, retry_failed: bool, name: str | None, pin: str | None) -> None:
     """核发：分发给主送、抄报、抄送单位（可重复执行，已发出的不再重发）。"""
-    commands.distribute(ctx, doc)
+    if retry_failed and (name is None or pin is None):
+        raise click.UsageError("重发失败的分发须以 --as 与 --pin 表明核发人员")
+    if not retry_failed and (name is not None or pin is not None):
+        raise click.UsageError("--as 与 --pin 只用于 --retry-failed")
+    commands.distribute(ctx, doc, (name, pin) if retry_failed else None)
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--recipient", required=True, help="发送状态不明的收文单位或人员")
+@click.option("--sent/--unsent", "sent", default=None, help="核实已收到（记为已发送）/ 未收到（退回待发送）")
+@click.option("--as", "name", required=True, help="核发人员（须有 registrar 角色）")
+@click.option("--pin", required=True, help="核发人员的 PIN")
+@click.pass_obj
+def settle(ctx: commands.Context, ref: str, recipient: str, sent: bool | None, name: str, pin: str) -> None:
+    """核实发送状态不明的分发（上次核发中断）：REF 为发文字号或公文编号。"""
+    if sent is None:
+        raise click.UsageError("请指定 --sent（对方已收到）或 --unsent（未收到，由下次 distribute 发出）")
+    commands.settle(ctx, ref, recipient, sent, name, pin)
 
 
 @cli.command()

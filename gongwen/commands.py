@@ -30,7 +30,7 @@ from models.refno import ReferenceNumber
 from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Delivery, DeliveryPublic, Document
-from storage import archiving, audit_log, documents, review, transitions
+from storage import archiving, audit_log, deliveries, documents, review, transitions
 from storage.directory_store import load_directory, save_directory
 from storage.migrations import upgrade
 
@@ -278,16 +278,73 @@ def dispatch_text(report: distribution.DispatchReport) -> str:
     """A 核发 report for people."""
     statuses = "，".join(f"{DeliveryStatus(s).label} {n}" for s, n in report.by_status.items())
     roles = "，".join(f"{role} {n}" for role, n in report.by_role.items())
+    doc = report.document_id
     lines = [f"核发：本次发出 {report.sent_now} 份；{statuses}（{roles}）；公文当前：{report.state.label}"]
     lines += [f"  失败 {name}：{error}" for name, error in report.failed.items()]
-    lines += [f"  发送状态不明（上次发送中断，请核实后处理）：{name}" for name in report.uncertain]
+    if report.failed:
+        lines.append(
+            f"  （目录中的地址更正后，可执行 gongwen distribute {doc} --retry-failed --as 姓名 --pin PIN 重发）"
+        )
+    lines += [f"  发送状态不明（上次核发中断）：{name}" for name in report.uncertain]
+    if report.uncertain:
+        lines.append(
+            f"  （请向收文单位或邮件服务器核实后执行 gongwen settle {doc} --recipient 名称 --sent 或 --unsent"
+            " --as 姓名 --pin PIN）"
+        )
     return "\n".join(lines)
 
 
-def distribute(ctx: Context, doc: int) -> None:
+def distribute(ctx: Context, doc: int, registrar: tuple[str, str] | None) -> None:
+    """核发; with ``registrar`` (name, PIN), first put the 失败 deliveries back to 待发送."""
     app = ctx.app
-    report = distribution.dispatch(app.db, app.mail_channel, document_id=doc, options=app.mail_options)
-    ctx.out.done(dispatch_data(report), dispatch_text(report))
+    if registrar is None:
+        report = distribution.dispatch(app.db, app.mail_channel, document_id=doc, options=app.mail_options)
+        ctx.out.done(dispatch_data(report), dispatch_text(report))
+        return
+    name, pin = registrar
+    reopened, report = distribution.retry_failed(
+        app.db, app.mail_channel, document_id=doc, by=name, pin=pin, options=app.mail_options
+    )
+    retried = [
+        {
+            "recipient": r.delivery.recipient,
+            "address": r.delivery.address,
+            "previous_address": r.previous_address,
+            "previous_error": r.previous_error,
+        }
+        for r in reopened
+    ]
+    ctx.out.done(
+        {**dispatch_data(report), "retried": retried},
+        "\n".join(
+            [
+                f"重发失败的分发 {len(retried)} 份：",
+                *(f"  {r['recipient']}：{r['previous_address']} → {r['address']}" for r in retried),
+                dispatch_text(report),
+            ]
+        ),
+    )
+
+
+def settle(ctx: Context, ref: str, recipient: str, sent: bool, name: str, pin: str) -> None:
+    with ctx.app.db.transaction() as session:
+        document_id = _document_by_ref(session, ref).id
+    settlement = deliveries.Settlement(document_id, recipient, sent, name, pin)
+    delivery, state = distribution.settle(ctx.app.db, settlement)
+    if sent:
+        text = f"「{delivery.recipient}」核实为已收到，记为已发送（签收码仍有效）"
+    else:
+        text = f"「{delivery.recipient}」核实为未收到，已退回待发送；执行 gongwen distribute {document_id} 发出"
+    ctx.out.done(
+        {
+            "id": document_id,
+            "recipient": delivery.recipient,
+            "status": delivery.status,
+            "outcome": settlement.outcome,
+            "state": state.value,
+        },
+        f"{text}。公文 {document_id} 当前：{state.label}",
+    )
 
 
 def ack(ctx: Context, ref: str | None, recipient: str | None, code: str | None) -> None:

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_ca_file: Path | None = None
     mail_from: str = "gongwen@localhost"
     mail_attach_docx: bool = False
     mail_attempts: int = Field(default=3, ge=1, le=10)

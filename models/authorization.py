@@ -1,4 +1,4 @@
-"""Who may decide a review step (核稿 / 会签 / 签发), checked before it is recorded.
+"""Who may decide a review step (核稿 / 会签 / 签发), and who may correct a 核发, checked before it is recorded.
 
 Open-source Prefect has no per-user login, so every decision names a person and
 gives their PIN, and gongwen checks, in this order:
@@ -11,6 +11,11 @@ gives their PIN, and gongwen checks, in this order:
 6. the PIN matches.
 
 Each refusal raises ``RefusedDecision`` with the reason; the caller audits it.
+
+Correcting a 核发 by hand — settling a delivery whose sending is uncertain, or
+sending a 失败 delivery again — is the registrar's: the lifecycle gives 核发
+(已归档 → 已核发) to the ``registrar`` role (models.lifecycle). ``check_registrar``
+checks that the person is in the directory, holds that role and gives their PIN.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable
 
 from models.directory import Person
 from models.errors import RefusedDecision
-from models.lifecycle import ROLE_OF_STEP, Route, Step
+from models.lifecycle import ROLE_OF_STEP, TRANSITIONS, Action, Route, State, Step
 
 
 def check_decider(
@@ -44,6 +49,18 @@ def check_decider(
         raise RefusedDecision(f"拟稿人「{name}」不能签发本人拟稿的公文", "as")
     if name in already_approved:
         raise RefusedDecision(f"「{name}」已在本轮{step.value}中表示同意", "as")
+    if not pin_matches(person):
+        raise RefusedDecision("PIN 不正确", "pin")
+    return person
+
+
+def check_registrar(*, name: str, person: Person | None, pin_matches: Callable[[Person], bool]) -> Person:
+    """The person correcting a 核发 (the role of 已归档 → 已核发), or RefusedDecision saying why they may not."""
+    role = TRANSITIONS[(State.ARCHIVED, Action.DISPATCH)].role
+    if person is None:
+        raise RefusedDecision(f"目录中没有人员「{name}」", "as")
+    if not person.has_role(role):
+        raise RefusedDecision(f"「{name}」没有核发权限（须有 {role.value} 角色）", "as")
     if not pin_matches(person):
         raise RefusedDecision("PIN 不正确", "pin")
     return person

@@ -6,6 +6,8 @@
   (in the order 主送, 抄报, 抄送), so it gets one message. A name the directory does not
   know, or a recipient without an e-mail address, is an InputError naming the field
   (``cc[0]``): dispatch checks every recipient before it sends anything.
+- ``address_of``: the address the directory gives one recipient now, for sending a
+  失败 delivery again after the office corrected the directory.
 - ``chase``: the 催办 decision for one sent, unacknowledged delivery at a given time.
   A delivery is overdue ``remind_after`` after it was sent; it is reminded then and
   again each ``remind_after`` after the last reminder; once ``escalate_after``
@@ -26,7 +28,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from models.directory import Agency, Directory
+from models.directory import Agency, Directory, Person
 from models.errors import InputError
 
 
@@ -81,12 +83,23 @@ def resolve_recipients(directory: Directory, *, to: list[str], cc_report: list[s
         for index, name in enumerate(names):
             field = f"{role.value}[{index}]"
             for item in directory.expand(name, field):
-                if not item.email:
-                    raise InputError(f"「{item.name}」没有电子邮件地址，无法分发（经由「{name}」）", field)
-                address, roles = found.setdefault(item.name, (item.email, []))
+                address, roles = found.setdefault(item.name, (_email(item, field, via=name), []))
                 if role not in roles:
                     roles.append(role)
     return [Recipient(name, address, tuple(roles)) for name, (address, roles) in found.items()]
+
+
+def address_of(directory: Directory, recipient: str, field: str = "recipient") -> str:
+    """The e-mail address the directory now gives ``recipient`` (an agency or a person, by its full name)."""
+    item = directory.agency(recipient, field) if directory.is_agency(recipient) else directory.person(recipient, field)
+    return _email(item, field)
+
+
+def _email(item: Agency | Person, field: str, via: str | None = None) -> str:
+    if not item.email:
+        through = f"（经由「{via}」）" if via and via != item.name else ""
+        raise InputError(f"「{item.name}」没有电子邮件地址，无法分发{through}", field)
+    return item.email
 
 
 def issuer_office(directory: Directory, issuer: str) -> Agency:

@@ -6,7 +6,8 @@
     ├── NotAllowed            not allowed now (exit 3)
     │   ├── TransitionError   the lifecycle has no such action in this state
     │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
-    │   └── ArchiveLocked     a stored version under retention or legal hold
+    │   ├── ArchiveLocked     a stored version under retention or legal hold
+    │   └── ChannelRefused    the mail server refuses gongwen itself (login, TLS, sender address)
     ├── VerificationFailed    a check of stored data failed (exit 1)
     ├── DeliveryRejected      the mail server refused one recipient for good (5xx)
     └── ServiceUnavailable    archive store or mail server unreachable: transient (exit 4)
@@ -57,11 +58,16 @@ class TransitionError(NotAllowed):
 
 
 class RefusedDecision(NotAllowed):
-    """A 核稿/会签/签发 decision refused: unknown person, missing role, wrong PIN."""
+    """A 核稿/会签/签发 decision or a 核发 correction refused: unknown person, missing role, wrong PIN."""
 
 
 class ArchiveLocked(NotAllowed):
     """A version under retention (保管期限) or legal hold may not be deleted or replaced."""
+
+
+class ChannelRefused(NotAllowed):
+    """核发: the mail server refuses the channel itself — wrong password, certificate not trusted, sending
+    address not allowed. No message can go until the settings are fixed; no recipient is to blame."""
 
 
 class VerificationFailed(GongwenError):

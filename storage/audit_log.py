@@ -9,7 +9,9 @@ next id, the time, the canonical detail, the previous hash and its own hash.
 ``append`` uses it, and so does 登记 (storage.transitions.register), which locks
 the head and writes the entry with the Core statements below (``HEAD_FOR_UPDATE``,
 ``INSERT_EVENT``, ``ADVANCE_HEAD``, parameters from ``parameters_of``) so that on
-PostgreSQL it can merge them with its own statements.
+PostgreSQL it can merge them with its own statements. ``append_all`` writes a run
+of entries with those statements: the head locked once, the rows in one
+``executemany``, the head advanced once (核发 records a batch of sends so).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry, ChainReport, canonical_json, entry_hash, verify_chain
@@ -90,6 +92,30 @@ INSERT_EVENT = insert(_EVENTS).values({column.name: bindparam(f"event_{column.na
 ADVANCE_HEAD = (
     update(_HEAD).where(_HEAD.c.id == 1).values(last_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """What one audit entry says: who did what, about which document, with which detail."""
+
+    actor: str
+    action: str
+    document_id: int | None
+    detail: dict[str, Any]
+
+
+def append_all(connection: Connection, records: list[Record]) -> None:
+    """Add entries for ``records``, in order, inside the caller's transaction (Core statements)."""
+    if not records:
+        return
+    last_id, last_hash = connection.execute(HEAD_FOR_UPDATE).one()
+    rows = []
+    for record in records:
+        entry = next_entry(last_id=last_id, last_hash=last_hash, **dataclasses.asdict(record))
+        rows.append(parameters_of(entry))
+        last_id, last_hash = entry.id, entry.hash
+    connection.execute(INSERT_EVENT, rows)
+    connection.execute(ADVANCE_HEAD, rows[-1])
 
 
 def _entries(session: Session, document_id: int | None = None) -> list[AuditEvent]:

@@ -8,30 +8,60 @@ A delivery is one row per (document, recipient). Sending is at most once:
   gives each a fresh 签收码 (only its SHA-256 is stored), then commits — before
   anything is sent;
 - ``record_sent`` (one transaction for a batch of claimed deliveries once their
-  messages went) / ``record_failed`` (5xx: 失败) / ``record_deferred`` (transient:
-  back to 待发送, claim released) record the outcome with the attempts and error.
+  messages went, an audit entry for each) / ``record_failed`` (5xx: 失败) /
+  ``record_deferred`` (transient: back to 待发送, claim released) record the
+  outcome with the attempts and error.
 
 A run that dies between claim and outcome leaves the row claimed: no later run
 sends it again (it is counted as ``uncertain`` for a person to check), so no
 recipient ever gets two copies. ``finish`` moves the document to 已核发 once no
 delivery is waiting. Every send, failure, deferral, receipt, refusal, reminder and
 escalation appends an audit entry in the transaction that records it.
+
+Two corrections are made by a person, the registrar (models.authorization.check_registrar,
+with their PIN; a refusal is audited):
+
+- ``settle``: an uncertain delivery, once the office has checked whether the message
+  arrived, becomes 已发送 (sent when it was claimed; its 签收码 stays valid) or goes
+  back to 待发送 (claim and 签收码 released) for the next run to send. A claim younger
+  than ``grace`` may belong to a run still sending and is not settled.
+- ``reopen_failed``: every 失败 delivery goes back to 待发送 with the address the
+  directory gives its recipient now, for the next run to send once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session, select
 
-from models.distribution import DeliveryStatus, Recipient, ack_code_hash, new_ack_code
+from models.authorization import check_registrar
+from models.distribution import DeliveryStatus, Recipient, RecipientRole, ack_code_hash, address_of, new_ack_code
 from models.errors import NotAllowed, NotFound
 from models.lifecycle import Action, State, transition
+from models.pin import verify_pin
 from models.tables import Delivery, utcnow
 from storage import audit_log, documents
 from storage.database import Database
+from storage.directory_store import find_person, load_directory
 from storage.transitions import SYSTEM, move
+
+_DELIVERIES = Delivery.__table__
+_OUTLINE = (
+    select(
+        _DELIVERIES.c.recipient,
+        _DELIVERIES.c.roles,
+        _DELIVERIES.c.status,
+        _DELIVERIES.c.last_error,
+        _DELIVERIES.c.claimed_at,
+    )
+    .where(_DELIVERIES.c.document_id == bindparam("doc_id"))
+    .order_by(_DELIVERIES.c.id)
+)
 
 
 def of_document(session: Session, *, document_id: int) -> list[Delivery]:
@@ -39,56 +69,108 @@ def of_document(session: Session, *, document_id: int) -> list[Delivery]:
     return list(session.exec(select(Delivery).where(Delivery.document_id == document_id).order_by(Delivery.id)))
 
 
-def plan(db: Database, *, document_id: int, recipients: list[Recipient]) -> list[Delivery]:
+def outline(session: Session, *, document_id: int) -> list[Row]:
+    """Each delivery of a document as (recipient, roles, status, last_error, claimed_at), in planned order.
+
+    Plain rows, not ORM objects: a dispatch may have thousands of deliveries.
+    """
+    return list(session.connection().execute(_OUTLINE, {"doc_id": document_id}))
+
+
+def plan(db: Database, *, document_id: int, recipients: list[Recipient]) -> None:
     """Add a 待发送 delivery for each recipient that has none; the document must be 已归档 (or 已核发)."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        if document.state != State.DISPATCHED.value:
-            transition(State(document.state), Action.DISPATCH)
-            known = {d.recipient for d in of_document(session, document_id=document_id)}
-            session.add_all(
-                Delivery(
-                    document_id=document_id,
-                    recipient=r.name,
-                    address=r.address,
-                    roles=[role.value for role in r.roles],
-                    status=DeliveryStatus.PENDING.value,
-                )
-                for r in recipients
-                if r.name not in known
-            )
-            session.flush()
-        return of_document(session, document_id=document_id)
+        if document.state == State.DISPATCHED.value:
+            return
+        transition(State(document.state), Action.DISPATCH)
+        known = {row.recipient for row in outline(session, document_id=document_id)}
+        now = utcnow()
+        rows = [
+            {
+                "document_id": document_id,
+                "recipient": r.name,
+                "address": r.address,
+                "roles": [role.value for role in r.roles],
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "reminders": 0,
+                "created_at": now,
+            }
+            for r in recipients
+            if r.name not in known
+        ]
+        if rows:
+            session.connection().execute(insert(_DELIVERIES), rows)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery claimed for sending, with the plain 签收码 for its message (never stored)."""
+    """A delivery claimed for sending: its id, its addressee, when it was claimed, and the plain 签收码 for
+    its message (never stored)."""
 
-    delivery: Delivery
+    delivery_id: int
+    recipient: Recipient
+    claimed_at: dt.datetime
     code: str
+
+
+# 核发's hot path (bench/distribution.py): claiming a batch and recording its sends are Core
+# statements. A claim is one SELECT … FOR UPDATE SKIP LOCKED and one executemany UPDATE (each row
+# its own 签收码 hash); recording the sends is one UPDATE … RETURNING per number of attempts taken
+# (usually one), then the audit entries of the whole batch under one lock of the chain head
+# (audit_log.append_all). Two commits per batch: the claim's before anything is sent.
+_CLAIMABLE = (
+    select(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.document_id == bindparam("doc_id"),
+        _DELIVERIES.c.status == DeliveryStatus.PENDING.value,
+        _DELIVERIES.c.claimed_at.is_(None),
+    )
+    .order_by(_DELIVERIES.c.id)
+    .limit(bindparam("claim_limit"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_CLAIMED = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("d_id"))
+    .values(code_hash=bindparam("d_code_hash"), claimed_at=bindparam("d_at"))
+)
+_MARK_SENT = (  # for the deliveries that took the same number of attempts (usually all: one)
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.SENT.value,
+        sent_at=bindparam("d_at"),
+        claimed_at=None,
+        attempts=_DELIVERIES.c.attempts + bindparam("d_tries"),
+        last_error=None,
+    )
+    .returning(
+        _DELIVERIES.c.id,
+        _DELIVERIES.c.document_id,
+        _DELIVERIES.c.recipient,
+        _DELIVERIES.c.address,
+        _DELIVERIES.c.roles,
+        _DELIVERIES.c.attempts,
+    )
+)
 
 
 def claim(db: Database, *, document_id: int, limit: int) -> list[Claim]:
     """Claim up to ``limit`` 待发送 deliveries that nobody holds, each with a fresh 签收码."""
     with db.transaction() as session:
-        query = (
-            select(Delivery)
-            .where(
-                Delivery.document_id == document_id,
-                Delivery.status == DeliveryStatus.PENDING.value,
-                Delivery.claimed_at.is_(None),
-            )
-            .order_by(Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claims = []
-        for delivery in session.exec(query):
+        connection = session.connection()
+        rows = connection.execute(_CLAIMABLE, {"doc_id": document_id, "claim_limit": limit}).all()
+        if not rows:
+            return []
+        now, claims, marks = utcnow(), [], []
+        for row in rows:
             code, code_hash = new_ack_code()
-            delivery.code_hash, delivery.claimed_at = code_hash, utcnow()
-            session.add(delivery)
-            claims.append(Claim(delivery, code))
+            recipient = Recipient(row.recipient, row.address, tuple(RecipientRole(role) for role in row.roles))
+            claims.append(Claim(row.id, recipient, now, code))
+            marks.append({"d_id": row.id, "d_code_hash": code_hash, "d_at": now})
+        connection.execute(_MARK_CLAIMED, marks)
         return claims
 
 
@@ -107,17 +189,25 @@ def _audit(session: Session, delivery: Delivery, action: str, actor: str = SYSTE
 
 
 def record_sent(db: Database, *, attempts: dict[int, int]) -> None:
-    """Messages the server accepted: 已发送 (``attempts``: delivery id → the attempts it took)."""
+    """Messages the server accepted: 已发送 (``attempts``: delivery id → the attempts it took), each audited."""
     if not attempts:
         return
     with db.transaction() as session:
-        query = select(Delivery).where(Delivery.id.in_(attempts)).order_by(Delivery.id).with_for_update()
-        for delivery in session.exec(query):
-            delivery.status, delivery.sent_at, delivery.claimed_at = DeliveryStatus.SENT.value, utcnow(), None
-            delivery.attempts += attempts[delivery.id]
-            delivery.last_error = None
-            session.add(delivery)
-            _audit(session, delivery, "send", roles=delivery.roles, attempts=delivery.attempts)
+        connection = session.connection()
+        now, rows = utcnow(), []
+        for tries in sorted(set(attempts.values())):
+            ids = [delivery_id for delivery_id, n in attempts.items() if n == tries]
+            rows += connection.execute(_MARK_SENT, {"ids": ids, "d_at": now, "d_tries": tries}).all()
+        details = (
+            {"recipient": r.recipient, "address": r.address, "roles": r.roles, "attempts": r.attempts} for r in rows
+        )
+        audit_log.append_all(
+            connection,
+            [
+                audit_log.Record(SYSTEM, "send", row.document_id, detail)
+                for row, detail in sorted(zip(rows, details, strict=True), key=lambda pair: pair[0].id)
+            ],
+        )
 
 
 def record_failed(db: Database, *, delivery_id: int, attempts: int, error: str) -> None:
@@ -147,7 +237,7 @@ def finish(db: Database, *, document_id: int) -> State:
     """核发 done: move the document to 已核发 once no delivery is 待发送; returns its state."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        rows = of_document(session, document_id=document_id)
+        rows = outline(session, document_id=document_id)
         if document.state == State.DISPATCHED.value or any(d.status == DeliveryStatus.PENDING.value for d in rows):
             return State(document.state)
         counts = {status.value: sum(d.status == status.value for d in rows) for status in DeliveryStatus}
@@ -168,7 +258,8 @@ def acknowledge(
     a recipient the document was not sent to is NotFound.
     """
     by = "code" if code is not None else "name"
-    try:
+    refusal = {"by": by, "recipient": recipient}
+    with _refusals_audited(db, (NotAllowed, NotFound), recipient or SYSTEM, "ack_refused", document_id, refusal):
         with db.transaction() as session:
             delivery = _delivery_to_ack(session, code, document_id, recipient)
             delivery.status, delivery.acked_at, delivery.acked_by = (
@@ -179,14 +270,28 @@ def acknowledge(
             session.add(delivery)
             _audit(session, delivery, "ack", actor=delivery.recipient, by=by)
             return delivery
-    except (NotAllowed, NotFound) as refusal:
+
+
+@contextmanager
+def _refusals_audited(
+    db: Database,
+    refusals: tuple[type[Exception], ...],
+    actor: str,
+    action: str,
+    document_id: int | None,
+    detail: dict[str, object],
+) -> Iterator[None]:
+    """Let ``refusals`` raised in the block through, each first recorded as ``action`` with its reason."""
+    try:
+        yield
+    except refusals as refusal:
         with db.transaction() as session:
             audit_log.append(
                 session,
-                actor=recipient or SYSTEM,
-                action="ack_refused",
+                actor=actor,
+                action=action,
                 document_id=document_id,
-                detail={"by": by, "recipient": recipient, "reason": refusal.message},
+                detail={**detail, "reason": refusal.message},
             )
         raise
 
@@ -234,3 +339,116 @@ def record_escalation(db: Database, *, delivery_id: int, office: str, at: dt.dat
         delivery.escalated_at = at
         session.add(delivery)
         _audit(session, delivery, "escalate", office=office, reminders=delivery.reminders)
+
+
+def _registrar(session: Session, name: str, pin: str) -> None:
+    check_registrar(
+        name=name, person=find_person(session, name=name), pin_matches=lambda person: verify_pin(pin, person.pin_hash)
+    )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the registrar ``by`` (with their PIN) found out about an uncertain delivery: it arrived (``sent``) or not."""
+
+    document_id: int
+    recipient: str
+    sent: bool
+    by: str
+    pin: str
+
+    @property
+    def outcome(self) -> str:
+        return "sent" if self.sent else "unsent"
+
+
+def settle(db: Database, settlement: Settlement, *, grace: dt.timedelta, now: dt.datetime | None = None) -> Delivery:
+    """Settle an uncertain delivery as 已发送 or back to 待发送 (``settlement``).
+
+    A recipient the document has no delivery for is NotFound; a delivery that is not
+    uncertain, or claimed less than ``grace`` ago, is NotAllowed (audited, like a
+    wrong person or PIN).
+    """
+    detail = {"recipient": settlement.recipient, "outcome": settlement.outcome}
+    with _refusals_audited(db, (NotAllowed,), settlement.by, "settle_refused", settlement.document_id, detail):
+        with db.transaction() as session:
+            _registrar(session, settlement.by, settlement.pin)
+            delivery = _uncertain(session, settlement.document_id, settlement.recipient, now or utcnow(), grace)
+            claimed_at = delivery.claimed_at
+            if settlement.sent:  # the message went when it was claimed; its 签收码 is the one the recipient holds
+                delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT.value, claimed_at, None
+            else:  # never arrived: the next run sends it with a fresh 签收码
+                delivery.code_hash = None
+            delivery.claimed_at = None
+            session.add(delivery)
+            _audit(
+                session,
+                delivery,
+                "settle",
+                actor=settlement.by,
+                outcome=settlement.outcome,
+                claimed_at=claimed_at.isoformat(),
+            )
+            return delivery
+
+
+def _uncertain(session: Session, document_id: int, recipient: str, now: dt.datetime, grace: dt.timedelta) -> Delivery:
+    query = select(Delivery).where(Delivery.document_id == document_id, Delivery.recipient == recipient)
+    delivery = session.exec(query.with_for_update()).first()
+    if delivery is None:
+        raise NotFound(f"本文没有分发给「{recipient}」", "recipient")
+    status = DeliveryStatus(delivery.status)
+    if status is not DeliveryStatus.PENDING or delivery.claimed_at is None:
+        raise NotAllowed(f"发给「{recipient}」的公文{status.label}，发送状态并非不明，无需核实处理", "recipient")
+    if now - delivery.claimed_at < grace:
+        until = (delivery.claimed_at + grace).astimezone()
+        raise NotAllowed(
+            f"发给「{recipient}」的公文于 {delivery.claimed_at.astimezone():%Y-%m-%d %H:%M} 开始发送，"
+            f"可能仍在发送中；请于 {until:%Y-%m-%d %H:%M} 以后再核实处理",
+            "recipient",
+        )
+    return delivery
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A 失败 delivery put back to 待发送: the address it failed at and the refusal."""
+
+    delivery: Delivery
+    previous_address: str
+    previous_error: str
+
+
+def reopen_failed(db: Database, *, document_id: int, by: str, pin: str) -> list[Reopened]:
+    """Put every 失败 delivery of a document back to 待发送 with its recipient's current address, by the registrar.
+
+    A recipient the directory no longer knows, or without an address, is an InputError
+    and nothing changes; a document without 失败 deliveries is NotAllowed (audited).
+    """
+    with _refusals_audited(db, (NotAllowed,), by, "retry_refused", document_id, {}):
+        with db.transaction() as session:
+            _registrar(session, by, pin)
+            documents.get(session, document_id=document_id, lock=True)
+            query = select(Delivery).where(
+                Delivery.document_id == document_id, Delivery.status == DeliveryStatus.FAILED.value
+            )
+            failed = list(session.exec(query.order_by(Delivery.id).with_for_update()))
+            if not failed:
+                raise NotAllowed("本文没有发送失败的分发，无需重发", "retry-failed")
+            directory = load_directory(session)
+            reopened = []
+            for delivery in failed:
+                previous = Reopened(delivery, delivery.address, delivery.last_error or "")
+                delivery.address = address_of(directory, delivery.recipient)
+                delivery.status = DeliveryStatus.PENDING.value
+                session.add(delivery)
+                _audit(
+                    session,
+                    delivery,
+                    "send_retry",
+                    actor=by,
+                    previous_address=previous.previous_address,
+                    previous_error=previous.previous_error,
+                )
+                reopened.append(previous)
+            return reopened

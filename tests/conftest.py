@@ -15,7 +15,8 @@ from models.directory import Directory, parse_directory
 from models.spec import DocumentSpec, parse_spec
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
-from tests.servers.smtp import SmtpServer
+from tests.servers.smtp import SMTP_LOGIN, SmtpServer
+from tests.servers.tls import Certificates, make_certificates
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kaifeng"
@@ -107,10 +108,25 @@ def notice() -> DocumentSpec:
     return spec
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """An aiosmtpd server on 127.0.0.1 that records what it receives (tests/servers/smtp.py)."""
-    server = SmtpServer()
+def _running(server: SmtpServer) -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """An aiosmtpd server on 127.0.0.1 that records what it receives (tests/servers/smtp.py)."""
+    yield from _running(SmtpServer())
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A throwaway CA and a server certificate for 127.0.0.1 (tests/servers/tls.py)."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(params=["starttls", "ssl"])
+def smtp_tls(request: pytest.FixtureRequest, certificates: Certificates) -> Iterator[SmtpServer]:
+    """The recording server with TLS (STARTTLS required, or implicit TLS) and AUTH as ``SMTP_LOGIN``."""
+    yield from _running(SmtpServer(request.param, certificates, login=SMTP_LOGIN))

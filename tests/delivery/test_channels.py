@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import random
+from email.generator import BytesGenerator
+from email.header import decode_header, make_header
+from email.headerregistry import Address
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 
 from delivery import OutboxChannel, SmtpChannel
-from delivery.message import Letterhead, attachments, dispatch_message
-from delivery.wire import wire_bytes
+from delivery.base import recipient_addresses
+from delivery.message import Attachments, Letterhead, attachments, dispatch_message
+from delivery.wire import fresh_boundary, wire_bytes
 from models.distribution import Recipient, RecipientRole
 from models.errors import DeliveryDeferred, DeliveryRejected
 
@@ -39,6 +45,61 @@ def test_the_message_names_document_roles_and_code_and_carries_the_files():
     assert built.as_bytes(policy=email.policy.SMTP).isascii()  # RFC 2047 / 2231 encoded, 7-bit safe
 
 
+def test_a_dispatch_shares_its_sealed_files_and_boundary_and_the_bytes_stay_the_standard_librarys():
+    files = attachments(HEAD, pdf=bytes(range(256)) * 400, docx=b"PK docx")
+    built = [
+        dispatch_message(
+            HEAD,
+            Recipient(f"收文单位{i:03d}", f"unit{i:03d}@example.cn", (RecipientRole.CC,)),
+            code=str(i),
+            files=files,
+        )
+        for i in range(60)
+    ]
+    for message in built:
+        assert wire_bytes(message) == message.as_bytes(policy=email.policy.SMTP)
+        assert message.get_boundary() == files.boundary and message.get_payload()[1:] == list(files.parts)
+        for name in ("Message-ID", "Date"):  # kept as text: what parsing and folding them would give
+            value = message[name]
+            parsed = email.policy.SMTP.header_factory(name, str(value))
+            assert email.policy.SMTP.fold_binary(name, parsed) == f"{name}: {value}\r\n".encode()
+    assert all(f"--{files.boundary}".encode() not in part.wire for part in files.parts)
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("开封市公安局", "gaj@kaifeng.example.cn"),
+        ("收文单位0001", "unit0001@example.cn"),
+        ("刘志强", "liuzhiqiang@kaifeng.example.cn"),
+        ("Zhang 张", "zhang@kaifeng.example.cn"),
+        ('Li "Si", <Office>', "li@kaifeng.example.cn"),
+        ("开封市打击侵犯知识产权和制售假冒伪劣商品工作领导小组办公室", "kfsfld@163.com"),  # too long for one line
+    ],
+)
+def test_the_to_header_names_the_recipient_whichever_way_it_is_encoded(name, address):
+    to = Recipient(name, address, (RecipientRole.TO,))
+    built = dispatch_message(HEAD, to, code="c", files=attachments(HEAD, pdf=b"%PDF"))
+    data = wire_bytes(built)
+    assert data == built.as_bytes(policy=email.policy.SMTP) and data.isascii()
+    raw = email.message_from_bytes(data, policy=email.policy.compat32)["To"]
+    # (decode_header: the stdlib's structured parser puts a space between adjacent encoded-words)
+    assert getaddresses([str(make_header(decode_header(raw)))]) == [(name, address)]
+    assert recipient_addresses(built) == [address]
+    unicode_form = str(Address(display_name=name, addr_spec=address))
+    standard = email.policy.SMTP.fold_binary("To", email.policy.SMTP.header_factory("To", unicode_form))
+    if name.startswith(("开封市", "收文单位", "刘志强")):  # Chinese names: the standard library's bytes
+        assert standard in data
+
+
+def test_a_boundary_found_in_the_text_is_changed_as_the_standard_library_does(monkeypatch):
+    monkeypatch.setattr(random, "randrange", lambda _: 42)
+    taken = BytesGenerator._make_boundary()
+    text = f"x\n--{taken}\n--{taken}.0--\n".encode()  # (the standard library's check sees "\n" line ends only)
+    assert fresh_boundary(text) == BytesGenerator._make_boundary(text) == f"{taken}.1"
+    assert fresh_boundary(b"--" + taken.encode() + b"x") == taken  # not a whole line: no clash
+
+
 def test_wire_bytes_are_the_standard_librarys_bytes():
     long_name = Recipient(
         "开封市打击侵犯知识产权和制售假冒伪劣商品工作领导小组办公室", "kfsfld@163.com", (RecipientRole.CC,)
@@ -46,7 +107,7 @@ def test_wire_bytes_are_the_standard_librarys_bytes():
     for built in (
         message(),
         message(bytes(range(256)) * 3000, b"PK\r\n docx"),
-        dispatch_message(HEAD, long_name, code="c", files=[]),
+        dispatch_message(HEAD, long_name, code="c", files=Attachments((), fresh_boundary())),
     ):
         assert wire_bytes(built) == built.as_bytes(policy=email.policy.SMTP)
         assert wire_bytes(built) == built.as_bytes(policy=email.policy.SMTP)  # a second time, folds from the memo

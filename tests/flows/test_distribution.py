@@ -5,24 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 from collections import Counter
 from email.header import decode_header, make_header
 
 import pytest
+from sqlmodel import select
 
-from flows.distribution import acknowledge_code, acknowledge_name, dispatch, remind
+from delivery import SmtpChannel
+from flows.distribution import acknowledge_code, acknowledge_name, dispatch, remind, retry_failed, settle
 from models.directory import Directory
 from models.distribution import ChasePolicy, DeliveryStatus, resolve_recipients
-from models.errors import InputError, NotAllowed, ServiceUnavailable
+from models.errors import ChannelRefused, InputError, NotAllowed, NotFound, ServiceUnavailable
 from models.lifecycle import State
-from storage import deliveries, documents
+from models.tables import AuditEvent
+from storage import audit_log, deliveries, documents
+from storage.deliveries import Settlement
 from storage.directory_store import save_directory
 from storage.printing import printed_files
-from tests.flows.dispatch_helpers import ack_code, archived_notice, by_address, channel, options
+from tests.flows.dispatch_helpers import SENDER, ack_code, archived_notice, by_address, channel, options
+from tests.servers.smtp import SMTP_LOGIN
 from tests.storage.helpers import audit_actions
 
 TITLE = "关于印发《2022年开封市打击侵权假冒宣传工作实施方案》的通知"
 REF = "汴打假〔2022〕3号"
+REGISTRAR = "李红梅"  # holds the registrar role: 核发 is hers to correct
+LATER = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # when a crashed run's claim is surely stale
 #: A few recipients of the seed notice and the role(s) their message must name.
 ROLES = {
     "gaj@kaifeng.example.cn": "主送",  # 市公安局, through 相关成员单位
@@ -72,6 +80,11 @@ def test_the_seed_notice_goes_once_to_each_recipient_with_its_role_and_the_pdf(a
         assert attachment.get_content() == pdf
     assert "=?utf-8?" in smtp.recorder.received[0][1].split(b"\r\n\r\n")[0].decode("ascii")  # RFC 2047 on the wire
     assert audit_actions(db, document_id)[-33:] == ["send"] * 32 + ["dispatch"]
+    with db.transaction() as session:
+        sends = [e for e in audit_log.trail(session, document_id=document_id) if e.action == "send"]
+        assert audit_log.verify(session).ok  # the batches of send entries keep the chain whole
+    assert {json.loads(e.detail)["address"] for e in sends} == set(smtp.recipients())
+    assert json.loads(sends[0].detail)["attempts"] == 1 and json.loads(sends[0].detail)["roles"]
 
 
 def test_the_docx_is_attached_when_asked_for(archived, smtp):
@@ -107,6 +120,13 @@ def test_an_outage_is_retried_with_backoff_and_recovers_when_the_server_returns(
 
     report = dispatch(db, channel(smtp), document_id=document_id, options=options(sleep=server_back))
     assert (report.state, report.sent_now, len(smtp.recorder.received)) == (State.DISPATCHED, 32, 32)
+    with db.transaction() as session:
+        rows = deliveries.of_document(session, document_id=document_id)
+        details = [
+            json.loads(e.detail) for e in audit_log.trail(session, document_id=document_id) if e.action == "send"
+        ]
+    assert [d.attempts for d in rows] == [5] + [1] * 31  # the first: 3 tries in the outage, 2 when it ended
+    assert {d["recipient"]: d["attempts"] for d in details} == {d.recipient: d.attempts for d in rows}
 
 
 def test_a_server_busy_midway_leaves_the_rest_pending_and_nothing_is_sent_twice(archived, smtp):
@@ -133,16 +153,151 @@ def test_a_permanent_refusal_fails_that_delivery_and_the_others_are_sent(archive
     assert audit_actions(db, document_id).count("send_failed") == 1
 
 
-def test_a_claim_without_an_outcome_is_never_sent_again(archived, smtp, kaifeng, notice):
-    """A run that died after claiming a delivery (before or after sending it): no later run sends it."""
-    db, document_id = archived
+def crashed_claim(db, document_id, kaifeng, notice) -> deliveries.Claim:
+    """What a run leaves when it dies after claiming the first delivery and before recording it."""
     recipients = resolve_recipients(kaifeng, to=notice.to, cc_report=notice.cc_report, cc=notice.cc)
     deliveries.plan(db, document_id=document_id, recipients=recipients)
     [crashed] = deliveries.claim(db, document_id=document_id, limit=1)
+    return crashed
+
+
+def test_a_claim_without_an_outcome_is_never_sent_again(archived, smtp, kaifeng, notice):
+    """A run that died after claiming a delivery (before or after sending it): no later run sends it."""
+    db, document_id = archived
+    crashed = crashed_claim(db, document_id, kaifeng, notice)
     report = dispatch(db, channel(smtp), document_id=document_id, options=options())
-    assert report.uncertain == [crashed.delivery.recipient] and report.sent_now == 31
-    assert crashed.delivery.address not in smtp.recipients()
+    assert report.uncertain == [crashed.recipient.name] and report.sent_now == 31
+    assert crashed.recipient.address not in smtp.recipients()
     assert report.state is State.ARCHIVED  # a person settles the uncertain one first
+
+
+def last_audit(db, action: str) -> tuple[str, dict]:
+    """Who made the last audit entry of ``action``, and its detail."""
+    with db.transaction() as session:
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc())
+        event = session.exec(query).first()
+        return event.actor, json.loads(event.detail)
+
+
+def test_an_uncertain_delivery_settled_as_unsent_goes_with_the_next_run(archived, smtp, kaifeng, notice, pins):
+    db, document_id = archived
+    crashed = crashed_claim(db, document_id, kaifeng, notice)
+    name, address = crashed.recipient.name, crashed.recipient.address
+    dispatch(db, channel(smtp), document_id=document_id, options=options())
+    unsent = Settlement(document_id, name, False, REGISTRAR, pins[REGISTRAR])
+    with pytest.raises(NotAllowed, match="可能仍在发送中"):  # claimed a moment ago: maybe a run still sending
+        settle(db, unsent)
+    delivery, state = settle(db, unsent, now=LATER)
+    assert (delivery.status, delivery.claimed_at, delivery.code_hash, state) == ("pending", None, None, State.ARCHIVED)
+    assert last_audit(db, "settle") == (
+        REGISTRAR,
+        {
+            "recipient": name,
+            "address": address,
+            "outcome": "unsent",
+            "claimed_at": crashed.claimed_at.isoformat(),
+        },
+    )
+    report = dispatch(db, channel(smtp), document_id=document_id, options=options())
+    assert (report.state, report.sent_now, report.uncertain) == (State.DISPATCHED, 1, [])
+    assert smtp.recipients().count(address) == 1 and len(smtp.recipients()) == 32
+    with pytest.raises(NotAllowed, match="签收码无效"):  # the code of the lost message was void
+        acknowledge_code(db, code=crashed.code)
+    assert acknowledge_code(db, code=ack_code(by_address(smtp.messages())[address])).recipient == name
+
+
+def test_an_uncertain_delivery_settled_as_sent_completes_the_dispatch_and_keeps_its_code(
+    archived, smtp, kaifeng, notice, pins
+):
+    db, document_id = archived
+    crashed = crashed_claim(db, document_id, kaifeng, notice)
+    dispatch(db, channel(smtp), document_id=document_id, options=options())
+    sent = Settlement(document_id, crashed.recipient.name, True, REGISTRAR, pins[REGISTRAR])
+    delivery, state = settle(db, sent, now=LATER)
+    assert (delivery.status, delivery.sent_at, delivery.claimed_at) == ("sent", crashed.claimed_at, None)
+    assert state is State.DISPATCHED and state_of(db, document_id) is State.DISPATCHED
+    assert dispatch(db, channel(smtp), document_id=document_id, options=options()).sent_now == 0
+    assert crashed.recipient.address not in smtp.recipients()
+    assert acknowledge_code(db, code=crashed.code).status == "acknowledged"  # the recipient holds that code
+    assert last_audit(db, "settle")[1]["outcome"] == "sent"
+
+
+def test_only_the_registrar_settles_and_only_an_uncertain_delivery(archived, smtp, kaifeng, notice, pins):
+    db, document_id = archived
+    crashed = crashed_claim(db, document_id, kaifeng, notice)
+    dispatch(db, channel(smtp), document_id=document_id, options=options())
+
+    def attempt(recipient: str = crashed.recipient.name, by: str = REGISTRAR, pin: str = pins[REGISTRAR]):
+        return settle(db, Settlement(document_id, recipient, True, by, pin), now=LATER)
+
+    for refused, field, reason in [
+        (lambda: attempt(pin=pins["陈立新"]), "pin", "PIN 不正确"),
+        (lambda: attempt(by="郭佳佳", pin=pins["郭佳佳"]), "as", "「郭佳佳」没有核发权限"),
+        (lambda: attempt("市商务局"), "recipient", "发给「开封市商务局」的公文已发送，发送状态并非不明"),
+    ]:
+        with pytest.raises(NotAllowed) as error:
+            refused()
+        assert (error.value.field, reason in error.value.message) == (field, True)
+    with pytest.raises(NotFound) as error:
+        attempt("开封市不存在局")
+    assert (error.value.field, error.value.exit_code) == ("recipient", 2)
+    attempt()
+    with pytest.raises(NotAllowed, match="已发送") as again:
+        attempt()
+    actions = audit_actions(db, document_id)
+    assert (actions.count("settle_refused"), actions.count("settle")) == (4, 1)  # the unknown name is bad input
+    assert last_audit(db, "settle_refused") == (
+        REGISTRAR,
+        {"recipient": crashed.recipient.name, "outcome": "sent", "reason": again.value.message},
+    )
+
+
+def with_address(directory: Directory, agency: str, address: str | None) -> Directory:
+    agencies = [a.model_copy(update={"email": address}) if a.name == agency else a for a in directory.agencies]
+    return Directory(agencies, directory.people, directory.groups)
+
+
+def test_a_failed_delivery_is_sent_again_once_to_the_corrected_address(archived, smtp, kaifeng, pins):
+    db, document_id = archived
+    smtp.recorder.refuse = {"gaj@kaifeng.example.cn"}
+    smtp.recorder.busy_after = 20  # then the server goes busy: the document stays 已归档
+    with pytest.raises(ServiceUnavailable):
+        dispatch(db, channel(smtp), document_id=document_id, options=options())
+    assert statuses(db, document_id) == {"sent": 20, "failed": 1, "pending": 11}
+    smtp.recorder.busy_after = None
+
+    def retry(pin: str = pins[REGISTRAR]):
+        return retry_failed(db, channel(smtp), document_id=document_id, by=REGISTRAR, pin=pin, options=options())
+
+    with pytest.raises(NotAllowed, match="PIN 不正确"):
+        retry(pins["郭佳佳"])
+    with db.transaction() as session:
+        save_directory(session, directory=with_address(kaifeng, "开封市公安局", None))
+    with pytest.raises(InputError, match="「开封市公安局」没有电子邮件地址"):
+        retry()
+    assert statuses(db, document_id) == {"sent": 20, "failed": 1, "pending": 11}  # nothing changed
+    with db.transaction() as session:
+        save_directory(session, directory=with_address(kaifeng, "开封市公安局", "gongan@kaifeng.example.cn"))
+    [reopened], report = retry()
+    assert (reopened.delivery.recipient, reopened.previous_address, reopened.delivery.address) == (
+        "开封市公安局",
+        "gaj@kaifeng.example.cn",
+        "gongan@kaifeng.example.cn",
+    )
+    assert "550" in reopened.previous_error
+    assert (report.state, report.sent_now, report.by_status, report.failed) == (State.DISPATCHED, 12, {"sent": 32}, {})
+    assert (
+        smtp.recipients().count("gongan@kaifeng.example.cn") == 1 and "gaj@kaifeng.example.cn" not in smtp.recipients()
+    )
+    actor, detail = last_audit(db, "send_retry")
+    assert (actor, detail["previous_address"], detail["address"]) == (
+        REGISTRAR,
+        "gaj@kaifeng.example.cn",
+        "gongan@kaifeng.example.cn",
+    )
+    with pytest.raises(NotAllowed, match="没有发送失败的分发"):
+        retry()
+    assert audit_actions(db, document_id).count("retry_refused") == 2
 
 
 def test_unknown_group_in_cc_stops_before_anything_is_sent_or_written(archived, smtp, kaifeng):
@@ -215,3 +370,21 @@ def test_reminders_go_only_to_the_unacknowledged_and_escalate_after_m(archived, 
     assert (later.reminded, later.escalated, len(later.overdue)) == ([], {}, 30)
     actions = audit_actions(db, document_id)
     assert (actions.count("remind"), actions.count("escalate")) == (60, 30)
+
+
+def test_a_refused_login_stops_the_run_and_leaves_every_delivery_waiting(archived, smtp_tls):
+    db, document_id = archived
+    user, password = SMTP_LOGIN
+    context = smtp_tls.certificates.client_context()
+
+    def tls_channel(secret: str) -> SmtpChannel:
+        return SmtpChannel(smtp_tls.host, smtp_tls.port, smtp_tls.security, user, secret, SENDER, 5, context)
+
+    delays: list[float] = []
+    with pytest.raises(ChannelRefused, match="请更正邮件设置") as error:
+        dispatch(db, tls_channel("wrong"), document_id=document_id, options=options(delays))
+    assert (error.value.field, delays) == ("credentials", [])  # not retried: waiting would not help
+    assert statuses(db, document_id) == {"pending": 32} and state_of(db, document_id) is State.ARCHIVED
+    report = dispatch(db, tls_channel(password), document_id=document_id, options=options())
+    assert (report.state, report.sent_now, report.uncertain) == (State.DISPATCHED, 32, [])  # no claim was left
+    assert len(smtp_tls.recipients()) == 32 and all(smtp_tls.recorder.tls)

@@ -1,4 +1,4 @@
-"""check_decider: each refusal in order, with its reason; a valid decider passes."""
+"""check_decider and check_registrar: each refusal in order, with its reason; a valid person passes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from models.authorization import check_decider
+from models.authorization import check_decider, check_registrar
 from models.directory import Directory, Person
 from models.errors import NotAllowed, RefusedDecision
 from models.lifecycle import Route, Step
@@ -161,3 +161,14 @@ def test_second_reviewer_after_first_approved(kf: Directory) -> None:
     route = Route(review=("李红梅", "张伟"), sign="陈立新")
     person = _check(kf, "张伟", Step.REVIEW, route=route, already=frozenset({"李红梅"}))
     assert person.name == "张伟"
+
+
+def test_a_dispatch_correction_is_the_registrars_with_the_pin(kf: Directory, kf_pins: dict[str, str]) -> None:
+    def correct(name: str, pin: str, known: bool = True) -> Person:
+        person = kf.person(name) if known else None
+        return check_registrar(name=name, person=person, pin_matches=lambda p: verify_pin(pin, p.pin_hash))
+
+    _refused(lambda: correct("无名氏", "0", known=False), "as", "目录中没有人员「无名氏」")
+    _refused(lambda: correct("陈立新", kf_pins["陈立新"]), "as", "「陈立新」没有核发权限", "registrar")
+    _refused(lambda: correct("李红梅", kf_pins["陈立新"]), "pin", "PIN 不正确")
+    assert correct("李红梅", kf_pins["李红梅"]) is kf.person("李红梅")

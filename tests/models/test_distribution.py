@@ -12,12 +12,13 @@ from models.distribution import (
     ChasePolicy,
     RecipientRole,
     ack_code_hash,
+    address_of,
     chase,
     issuer_office,
     new_ack_code,
     resolve_recipients,
 )
-from models.errors import InputError
+from models.errors import InputError, NotFound
 
 TO, CC_REPORT, CC = RecipientRole.TO, RecipientRole.CC_REPORT, RecipientRole.CC
 LG = "开封市打击侵犯知识产权和制售假冒伪劣商品工作领导小组"
@@ -56,6 +57,17 @@ def test_a_recipient_without_an_address_is_named(kaifeng, notice):
     with pytest.raises(InputError) as error:
         resolve_recipients(directory, to=notice.to, cc_report=[], cc=[])
     assert error.value.field == "to[0]" and "开封海关" in error.value.message
+
+
+def test_the_current_address_of_an_agency_or_a_person(kaifeng):
+    assert address_of(kaifeng, "开封市公安局") == "gaj@kaifeng.example.cn"
+    assert address_of(kaifeng, "刘志强") == "liuzhiqiang@kaifeng.example.cn"
+    with pytest.raises(NotFound) as error:
+        address_of(kaifeng, "开封市不存在局")
+    assert error.value.field == "recipient" and "开封市不存在局" in error.value.message
+    agencies = [a.model_copy(update={"email": None}) if a.name == "开封海关" else a for a in kaifeng.agencies]
+    with pytest.raises(InputError, match="「开封海关」没有电子邮件地址，无法分发$"):
+        address_of(Directory(agencies, kaifeng.people, kaifeng.groups), "开封海关")
 
 
 def test_escalations_go_to_the_issuers_office_else_to_the_issuer(kaifeng):

@@ -1,9 +1,15 @@
 """An aiosmtpd server on 127.0.0.1 for the 核发 tests and the benchmark.
 
-The handler records every accepted message (envelope recipients and bytes) and can be
-told to refuse one address for good (550), or to answer 421 (try later) once it has
-accepted a given number of messages; ``stop`` and ``start`` make an outage (the
-port stays the same, so a channel reconnects to it).
+The handler records every accepted message (envelope recipients and bytes, and
+whether it came over TLS) and can be told to refuse one address for good (550),
+or to answer 421 (try later) once it has accepted a given number of messages;
+``stop`` and ``start`` make an outage (the port stays the same, so a channel
+reconnects to it).
+
+``security`` makes it a TLS server with the given ``certificates``: ``starttls``
+(STARTTLS required before anything else) or ``ssl`` (TLS from the first byte).
+``login`` (user, password) requires AUTH (over TLS, when there is TLS) and records
+each attempt.
 """
 
 from __future__ import annotations
@@ -13,17 +19,42 @@ import email.policy
 import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import TYPE_CHECKING, Literal
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+if TYPE_CHECKING:
+    from tests.servers.tls import Certificates
+
+
+#: The account the TLS test server of the tests requires (the ``smtp_tls`` fixture).
+SMTP_LOGIN = ("gongwen", "s3cret-Pa55")
+
+
+def _over_tls(server) -> bool:
+    return server.transport.get_extra_info("ssl_object") is not None
+
+
+@dataclass(frozen=True)
+class Login:
+    """One AUTH attempt: who, whether it succeeded, whether the connection was encrypted."""
+
+    user: str
+    ok: bool
+    tls: bool
 
 
 @dataclass
 class Recorder:
-    """aiosmtpd handler: accepts, records, refuses on request."""
+    """aiosmtpd handler: accepts, records, refuses on request; checks logins."""
 
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    tls: list[bool] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     busy_after: int | None = None
+    login: tuple[str, str] | None = None
+    logins: list[Login] = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
         if address in self.refuse:
@@ -35,7 +66,15 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.received.append((list(envelope.rcpt_tos), envelope.content))
+        self.tls.append(_over_tls(server))
         return "250 Message accepted"
+
+    def authenticate(self, server, session, envelope, mechanism: str, auth: LoginPassword) -> AuthResult:
+        """aiosmtpd ``authenticator``: the user and password must be ``login``."""
+        user, password = auth.login.decode(), auth.password.decode()
+        ok = (user, password) == self.login
+        self.logins.append(Login(user, ok, _over_tls(server)))
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535 itself
 
 
 def free_port() -> int:
@@ -47,13 +86,34 @@ def free_port() -> int:
 class SmtpServer:
     """The server: ``start``, ``stop``, and what it received, parsed."""
 
-    def __init__(self) -> None:
-        self.recorder = Recorder()
+    def __init__(
+        self,
+        security: Literal["none", "starttls", "ssl"] = "none",
+        certificates: Certificates | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
+        self.recorder = Recorder(login=login)
         self.host, self.port = "127.0.0.1", free_port()
+        self.security, self.certificates = security, certificates
         self._controller: Controller | None = None
 
+    def _options(self) -> dict:
+        options: dict = {}
+        if self.security != "none":
+            context = self.certificates.server_context()
+            tls = {"ssl_context": context} if self.security == "ssl" else {"tls_context": context}
+            options |= tls | {"require_starttls": self.security == "starttls"}
+        if self.recorder.login is not None:
+            # (aiosmtpd counts only STARTTLS as TLS for auth_require_tls; with "ssl" every byte is encrypted)
+            options |= {
+                "authenticator": self.recorder.authenticate,
+                "auth_required": True,
+                "auth_require_tls": self.security == "starttls",
+            }
+        return options
+
     def start(self) -> None:
-        self._controller = Controller(self.recorder, hostname=self.host, port=self.port)
+        self._controller = Controller(self.recorder, hostname=self.host, port=self.port, **self._options())
         self._controller.start()
 
     def stop(self) -> None:
