@@ -2,7 +2,7 @@
 
 Headers and attachment names are encoded by the standard library (RFC 2047 for
 the subject and display names, RFC 2231 for file names), so Chinese survives
-any mail server. Three kinds:
+any mail server. Four kinds:
 
 - ``dispatch_message`` (分发): a cover letter naming the document, its 发文字号 and the
   recipient's role(s) 主送 / 抄报 / 抄送, the 签收码 and how to use it, with the
@@ -11,6 +11,8 @@ any mail server. Three kinds:
 - ``reminder_message`` (催办): to a recipient that has not acknowledged.
 - ``escalation_message`` (催办升级): to the issuer's office, listing who has not
   acknowledged after the reminders.
+- ``plan_reminder_message`` (催办): to a unit whose annual plan, asked for by a 印发
+  notice, has not arrived by its due date (models.work).
 """
 
 from __future__ import annotations
@@ -178,6 +180,20 @@ def escalation_message(head: Letterhead, office: Recipient, *, overdue: list[Ove
         [
             f"　　{_quoted(head.title)}（{head.ref}）下列收文单位经催办仍未签收，请协调督办：",
             *(f"　　{o.recipient}（{_date(o.sent_on)}发送，已催办{o.reminders}次）" for o in overdue),
+        ],
+    )
+
+
+def plan_reminder_message(head: Letterhead, to: Recipient, *, due: dt.date, office: str, count: int) -> EmailMessage:
+    """催办 of an annual plan the 印发 notice asked for by ``due`` and ``office`` has not received."""
+    return _message(
+        head,
+        to,
+        f"【催办】{head.ref} 年度宣传工作方案报送",
+        [
+            f"　　{_quoted(head.title)}（{head.ref}）请你单位于{_date(due)}前将本单位、本辖区年度宣传工作方案"
+            f"报送{office}，至今未收到，现第{count}次催办。",
+            f"　　请尽快报送。如已报送，请与{office}联系核实。",
         ],
     )
 

@@ -12,7 +12,10 @@
 - ``Delivery`` (with ``DeliveryBase``, ``DeliveryPublic``): 核发 of a document to one
   recipient — roles, status, attempts, 签收码 hash, 签收 and 催办 (models.distribution);
 - ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
-  (see models.audit_chain).
+  (see models.audit_chain);
+- 年度宣传工作 (models.work): ``WorkYear`` (the year's 印发 notice, the plans' due date),
+  ``ReceivedPlan`` (收文 of a unit's plan, its 收文编号), ``PlanReminder`` (催办),
+  ``WorkReport`` (工作信息, 推送, 采用), ``QuarterlyCircular`` (季度通报 and its chart).
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ class DocumentContent(SQLModel):
     title: str = Field(sa_column=Column(Text, nullable=False))
     to: list[str] = _json(default_factory=list)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    attachments: list[dict[str, str]] = _json(default_factory=list)
-    enclosure: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    attachments: list[dict[str, Any]] = _json(default_factory=list)  # {title, body, table?}
+    enclosure: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     note: str | None = Field(default=None, sa_column=Column(Text))
     date: dt.date | None = None
     cc_report: list[str] = _json(default_factory=list)
@@ -262,3 +265,79 @@ class DeliveryPublic(DeliveryBase):
     """A delivery as commands show it (no 签收码 hash)."""
 
     id: int
+
+
+# -- 年度宣传工作 (models.work): the plan notice of a year, 收文 of the units' plans, 催办,
+# 工作信息 and what became of them, the 季度通报 ------------------------------------------------
+class WorkYear(SQLModel, table=True):
+    """年度工作: the 印发 notice of a year's 实施方案 and the due date it gives the units' own plans."""
+
+    __tablename__ = "work_years"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    notice_id: int = Field(foreign_key="documents.id", unique=True)
+    plans_due: dt.date
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ReceivedPlan(SQLModel, table=True):
+    """收文: a unit's own annual plan, 签收 and 登记 with its 收文编号 (gap-free per year)."""
+
+    __tablename__ = "received_plans"
+    __table_args__ = (
+        UniqueConstraint("year", "sender", name="uq_received_plan_sender"),
+        UniqueConstraint("year", "serial", name="uq_received_plan_serial"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(foreign_key="work_years.year", index=True)
+    sender: str
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    received_on: dt.date
+    serial: int
+    number: str = Field(unique=True)
+    registered_by: str
+    registered_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PlanReminder(SQLModel, table=True):
+    """催办 of an annual plan not received by its due date: one row per reminder sent (or failed)."""
+
+    __tablename__ = "plan_reminders"
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(foreign_key="work_years.year", index=True)
+    sender: str
+    reminded_on: dt.date
+    address: str
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class WorkReport(SQLModel, table=True):
+    """工作信息 a unit reported (标题, 日期, 渠道), and its 推送 and 采用 (省简报, 国家网站), by day."""
+
+    __tablename__ = "work_reports"
+    __table_args__ = (UniqueConstraint("year", "unit", "title", name="uq_work_report"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    unit: str = Field(index=True)
+    title: str
+    reported_on: dt.date
+    channel: str
+    forwarded_on: dt.date | None = None
+    province_on: dt.date | None = None
+    national_on: dt.date | None = None
+    recorded_by: str
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class QuarterlyCircular(SQLModel, table=True):
+    """季度通报 of 工作信息: its draft, the ranked figures it was drafted from, and their chart (PNG)."""
+
+    __tablename__ = "quarterly_circulars"
+    __table_args__ = (UniqueConstraint("year", "quarter", name="uq_quarterly_circular"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    quarter: int
+    document_id: int = Field(foreign_key="documents.id", unique=True)
+    figures: list[dict[str, Any]] = _json(default_factory=list)
+    chart: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: dt.datetime = Field(default_factory=utcnow)
