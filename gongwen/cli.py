@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gongwen import audit_commands, commands
+from gongwen import audit_commands, commands, work_cli
 from gongwen.output import Output, wants_json
 from models.errors import GongwenError
 
@@ -277,6 +277,10 @@ def demo(ctx: commands.Context, example: Path | None, port: int | None, keep: bo
 def server(ctx: commands.Context, port: int | None) -> None:
     """启动 Prefect 服务器并提供全部部署（拟稿、审核表单、发文、核发、签收、催办、档案检索）。"""
     commands.server(ctx, port)
+
+
+for _command in work_cli.COMMANDS:  # 年度宣传工作: plan, receive, info, circular, assess
+    cli.add_command(_command)
 
 
 def global_options_first(argv: list[str]) -> list[str]:
