@@ -50,6 +50,13 @@ DEPLOYMENTS = (
     "acknowledge-receipt/gongwen",
     "remind-unacknowledged/gongwen",
     "audit-retrieve/gongwen",
+    "annual-plan/gongwen",
+    "receive-plan/gongwen",
+    "chase-plans/gongwen",
+    "submit-work-info/gongwen",
+    "mark-work-info/gongwen",
+    "quarterly-circular/gongwen",
+    "assess-counties/gongwen",
 )
 #: Variables that would point the demo at real services; the demo runs on the embedded default.
 _NOT_FOR_THE_DEMO = (
