@@ -21,7 +21,8 @@ dropped afterwards) holding N documents inserted directly in state 签发
 
 Afterwards the serials are checked: for gongwen from the ``documents`` table
 (and against the numbers ``register`` returned), for the bare loop from the
-values returned; both must be exactly 1..N.
+values returned; both must be exactly 1..N. gongwen's audit chain must verify
+(``storage.audit_log.verify``: N entries, each hash and link intact).
 "duplicates" counts serials handed out more than once, "gaps" counts numbers
 of 1..N never handed out.
 
@@ -55,7 +56,9 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import create_engine, func, make_url, select, text
 
+from models.audit_chain import ChainReport
 from models.tables import Document
+from storage import audit_log
 from storage.database import Database
 from storage.migrations import upgrade
 from storage.transitions import register
@@ -75,7 +78,11 @@ BARRIER_TIMEOUT = 180  # seconds for 16 processes to import and connect on a sma
 
 def schema_url(base_url: str, schema: str) -> str:
     """``base_url`` with ``search_path`` set to ``schema`` for every connection."""
-    return make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    return (
+        make_url(base_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -135,15 +142,16 @@ def insert_signed_documents(url: str, count: int) -> list[int]:
         db.dispose()
 
 
-def registered_serials(url: str) -> tuple[list[int], int]:
-    """The serials stored for (CODE, YEAR), and how many documents have none."""
+def registered_serials(url: str) -> tuple[list[int], int, ChainReport]:
+    """The serials stored for (CODE, YEAR), how many documents have none, and the audit chain's check."""
     db = Database.from_url(url)
     try:
         with db.transaction() as session:
             numbered = Document.ref_code == CODE, Document.ref_year == YEAR
             serials = list(session.scalars(select(Document.ref_serial).where(*numbered)))
             unregistered = session.scalar(select(func.count()).where(Document.ref.is_(None)))
-        return serials, unregistered
+            chain = audit_log.verify(session)
+        return serials, unregistered, chain
     finally:
         db.dispose()
 
@@ -217,7 +225,7 @@ def run_parallel(target: Callable, shares: list) -> Run:
     reports = collect(processes, results)
     for process in processes:
         process.join()
-    starts, ends, serials, errors = zip(*reports)
+    starts, ends, serials, errors = zip(*reports, strict=True)
     return Run(max(ends) - min(starts), [s for part in serials for s in part], [e for part in errors for e in part])
 
 
@@ -232,7 +240,8 @@ def collect(processes: list, results) -> list:
             if dead:
                 for process in processes:
                     process.terminate()
-                raise RuntimeError(f"a worker exited with code {dead[0].exitcode} before reporting (its traceback is above)")
+                message = f"a worker exited with code {dead[0].exitcode} before reporting (its traceback is above)"
+                raise RuntimeError(message) from None
     return reports
 
 
@@ -270,13 +279,15 @@ def measure(base_url: str, workers: int, registrations: int) -> Result:
     with fresh_schema(base_url) as url:
         ids = insert_signed_documents(url, registrations)
         gongwen = run_parallel(gongwen_worker, [(url, share) for share in split(ids, workers)])
-        stored, unregistered = registered_serials(url)
+        stored, unregistered, chain = registered_serials(url)
     duplicates, gaps = duplicates_and_gaps(stored, registrations)
     if gongwen.errors or unregistered:
         first = gongwen.errors[0].strip() if gongwen.errors else "-"
         notes.append(f"gongwen: {len(gongwen.errors)} failed, {unregistered} left unregistered; first error: {first}")
     if sorted(gongwen.serials) != sorted(stored):
         notes.append("gongwen: the numbers register returned differ from those stored")
+    if not chain.ok or chain.checked != registrations:
+        notes.append(f"gongwen: audit chain of {chain.checked} entries, {chain.reason or 'verifies'}")
     with fresh_schema(base_url) as url:
         create_bare_counter(url)
         bare = run_parallel(bare_worker, [(url, len(share)) for share in split(ids, workers)])
@@ -284,8 +295,15 @@ def measure(base_url: str, workers: int, registrations: int) -> Result:
     if bare.errors:
         notes.append(f"bare: {len(bare.errors)} failed increments; first error: {bare.errors[0].strip()}")
     return Result(
-        workers, registrations, registrations / gongwen.seconds, registrations / bare.seconds,
-        duplicates, gaps, bare_duplicates, bare_gaps, notes,
+        workers,
+        registrations,
+        registrations / gongwen.seconds,
+        registrations / bare.seconds,
+        duplicates,
+        gaps,
+        bare_duplicates,
+        bare_gaps,
+        notes,
     )
 
 
@@ -301,8 +319,16 @@ def print_table(results: list[Result]) -> None:
     print(header)
     print("-" * len(header))
     for r in results:
-        cells = (r.workers, r.registrations, f"{r.gongwen_rate:.0f}", f"{r.bare_rate:.0f}", f"{r.ratio:.2f}", r.duplicates, r.gaps)
-        print("  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths)))
+        cells = (
+            r.workers,
+            r.registrations,
+            f"{r.gongwen_rate:.0f}",
+            f"{r.bare_rate:.0f}",
+            f"{r.ratio:.2f}",
+            r.duplicates,
+            r.gaps,
+        )
+        print("  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths, strict=True)))
     for r in results:
         if r.bare_duplicates or r.bare_gaps:
             print(f"  ! bare loop at {r.workers} workers: {r.bare_duplicates} duplicates, {r.bare_gaps} gaps")
@@ -320,26 +346,36 @@ def print_targets(results: list[Result]) -> None:
         print(f"  (no run with {TARGET_WORKERS} workers)")
         return
     fast = headline.gongwen_rate >= TARGET_RATE and headline.duplicates == 0
-    print(f"  ≥ {TARGET_RATE:.0f} registrations/s at {TARGET_WORKERS} workers with zero duplicates: "
-          f"{headline.gongwen_rate:.0f}/s, {headline.duplicates} duplicates → {verdict(fast)}")
-    print(f"  within {TARGET_RATIO:.0f}× of the bare loop at {TARGET_WORKERS} workers: "
-          f"ratio {headline.ratio:.2f} → {verdict(headline.ratio <= TARGET_RATIO)}")
+    print(
+        f"  ≥ {TARGET_RATE:.0f} registrations/s at {TARGET_WORKERS} workers with zero duplicates: "
+        f"{headline.gongwen_rate:.0f}/s, {headline.duplicates} duplicates → {verdict(fast)}"
+    )
+    print(
+        f"  within {TARGET_RATIO:.0f}× of the bare loop at {TARGET_WORKERS} workers: "
+        f"ratio {headline.ratio:.2f} → {verdict(headline.ratio <= TARGET_RATIO)}"
+    )
     clean = all(not (r.duplicates or r.gaps or r.notes) for r in results)
-    print(f"  (check) serials exactly 1..N in every gongwen run: {verdict(clean)}")
+    print(f"  (check) serials exactly 1..N and the audit chain verifies in every gongwen run: {verdict(clean)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer registrations per run (a smoke test, noisier figures)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer registrations per run (a smoke test, noisier figures)"
+    )
     parser.add_argument("--url", default=DEFAULT_URL, help=f"PostgreSQL URL (SQLAlchemy form; default {DEFAULT_URL})")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still drop the schema when stopped
     sizes = QUICK if args.quick else FULL
     url = sqlalchemy_url(args.url)
     server = make_url(url)
-    print(f"发文字号 allocation on {server.host}:{server.port}/{server.database}"
-          f"{' (quick)' if args.quick else ''}; each worker is a process")
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (other load makes the figures noisy)\n")
+    print(
+        f"发文字号 allocation on {server.host}:{server.port}/{server.database}"
+        f"{' (quick)' if args.quick else ''}; each worker is a process"
+    )
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (other load makes the figures noisy)\n"
+    )
     began = time.monotonic()
     try:
         results = [measure(url, workers, sizes[workers]) for workers in WORKER_COUNTS]

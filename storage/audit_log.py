@@ -5,13 +5,16 @@ so entries get consecutive ids and each seals the one before it, in the same
 transaction as the change it records.
 
 ``next_entry`` is the one place that builds an entry from the chain head: the
-next id, the time, the canonical detail, the previous hash and its own hash.
+next id, the time, the canonical detail, the previous hash and its own hash
+(``sealed_text`` is the text that hash is taken of).
 ``append`` uses it, and so does 登记 (storage.transitions.register), which locks
 the head and writes the entry with the Core statements below (``HEAD_FOR_UPDATE``,
-``INSERT_EVENT``, ``ADVANCE_HEAD``, parameters from ``parameters_of``) so that on
-PostgreSQL it can merge them with its own statements. ``append_all`` writes a run
-of entries with those statements: the head locked once, the rows in one
-``executemany``, the head advanced once (核发 records a batch of sends so).
+``INSERT_EVENT``, ``ADVANCE_HEAD``, parameters from ``parameters_of``) — on
+PostgreSQL instead within one statement of its own that also seals the entry
+(``sealed_text`` of an entry with stand-ins, completed by the database).
+``append_all`` writes a run of entries with those statements: the head locked
+once, the rows in one ``executemany``, the head advanced once (核发 records a
+batch of sends so).
 """
 
 from __future__ import annotations
@@ -35,11 +38,15 @@ def next_entry(
     action: str,
     document_id: int | None = None,
     detail: dict[str, Any] | None = None,
+    at: str | None = None,
 ) -> ChainEntry:
-    """The entry that follows a chain head (its ``last_id``, ``last_hash``), sealed with its hash."""
+    """The entry that follows a chain head (its ``last_id``, ``last_hash``), sealed with its hash.
+
+    Its time ``at`` is now unless given (登记 on PostgreSQL gives a stand-in, see ``sealed_text``).
+    """
     entry = ChainEntry(
         id=last_id + 1,
-        at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        at=at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         actor=actor,
         action=action,
         document_id=document_id,
@@ -47,6 +54,16 @@ def next_entry(
         prev_hash=last_hash,
     )
     return dataclasses.replace(entry, hash=entry_hash(entry))
+
+
+def sealed_text(entry: ChainEntry) -> str:
+    """The text whose SHA-256 (of its UTF-8) is the entry's hash: what ``entry_hash`` hashes.
+
+    登记 on PostgreSQL (storage.transitions) has the database seal its entry: it writes this
+    text for an entry built with stand-ins for what only the database knows (the time, the
+    id, the previous hash, its 发文顺序号), and the database puts the values in their place.
+    """
+    return canonical_json(entry.sealed())
 
 
 def append(

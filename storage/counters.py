@@ -22,7 +22,8 @@ _ITEMS: Table = ItemCounter.__table__
 _SERIAL_KEYS, _ITEM_KEYS = ("code", "year"), ("fonds", "year", "retention")
 
 # The statements take their key as bind parameters ``counter_<column>`` (SQLAlchemy reserves
-# the bare column names in INSERT and UPDATE): ``serial_key`` builds them for a 发文字号 counter.
+# the bare column names in INSERT and UPDATE): ``counter_code`` and ``counter_year`` for a
+# 发文字号 counter.
 
 
 def _bump(table: Table, column: str, keys: tuple[str, ...]) -> Update:
@@ -42,20 +43,18 @@ def _creation(dialect_name: str, table: Table, column: str, keys: tuple[str, ...
     return insert(table).values(values).on_conflict_do_nothing()
 
 
-#: Take the next 发文顺序号 (parameters ``serial_key``); no row while the counter does not exist.
-#: Also merged into the PostgreSQL 登记 statement (storage.transitions).
-SERIAL_BUMP = _bump(_SERIALS, "last_serial", _SERIAL_KEYS)
+_SERIAL_BUMP = _bump(_SERIALS, "last_serial", _SERIAL_KEYS)
 _ITEM_BUMP = _bump(_ITEMS, "last_item", _ITEM_KEYS)
-
-
-def serial_key(code: str, year: int) -> dict[str, object]:
-    """The parameters of ``SERIAL_BUMP`` and ``serial_counter_creation`` for (code, year)."""
-    return {"counter_code": code, "counter_year": year}
-
-
-def serial_counter_creation(dialect_name: str) -> Insert:
-    """Create the counter of ``serial_key`` at 0 unless it exists (a concurrent creator may win: no error)."""
-    return _creation(dialect_name, _SERIALS, "last_serial", _SERIAL_KEYS)
+#: PostgreSQL: take the next 发文顺序号, the counter created at 1 if absent — one statement,
+#: merged into the 登记 statement (storage.transitions). Holds the counter's row lock until
+#: the transaction ends, like ``take_next``; concurrent first numbers of a (code, year) queue
+#: on the key (ON CONFLICT) and get 1, 2, ….
+SERIAL_TAKE_POSTGRESQL = (
+    pg_insert(_SERIALS)
+    .values({**{key: bindparam(f"counter_{key}") for key in _SERIAL_KEYS}, "last_serial": 1})
+    .on_conflict_do_update(index_elements=list(_SERIAL_KEYS), set_={"last_serial": _SERIALS.c.last_serial + 1})
+    .returning(_SERIALS.c.last_serial)
+)
 
 
 def _dialect_name(executor: Session | Connection) -> str:
@@ -74,7 +73,7 @@ def _take_next(executor: Session | Connection, bump: Update, table: Table, colum
 
 def take_next(executor: Session | Connection, *, code: str, year: int) -> int:
     """The next 发文顺序号 for (code, year), locked until the transaction ends."""
-    return _take_next(executor, SERIAL_BUMP, _SERIALS, "last_serial", {"code": code, "year": year})
+    return _take_next(executor, _SERIAL_BUMP, _SERIALS, "last_serial", {"code": code, "year": year})
 
 
 def take_next_item(executor: Session | Connection, *, fonds: str, year: int, retention: str) -> int:

@@ -1,6 +1,7 @@
 """登记 under concurrency: separate processes take gap-free, unique 发文顺序号.
 
-- 8 processes × 50 registrations of distinct documents on PostgreSQL → exactly 1..400;
+- 8 processes × 50 registrations of distinct documents on PostgreSQL → exactly 1..400,
+  and an audit chain of 400 entries that verifies;
 - 4 processes on SQLite → the same;
 - 8 processes registering one document at once → one number.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from models.tables import Document
+from storage import audit_log
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
 
@@ -75,6 +77,9 @@ def _distinct_documents(db: Database, url: str, workers: int, each: int) -> None
     serials = sorted(serial for _, serial in results)
     assert serials == list(range(1, workers * each + 1))
     assert serials_in_table(db) == serials
+    with db.transaction() as session:
+        report = audit_log.verify(session)
+    assert (report.ok, report.checked) == (True, workers * each), report.reason
 
 
 def test_8_processes_x_50_on_postgresql_give_1_to_400(postgres_db, postgres_url):
