@@ -93,8 +93,11 @@ def plain_loop(db: Database, store: LocalArchiveStore, ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
-def through_prefect(home: Path, db: Database, store: LocalArchiveStore, ids: list[int]) -> float:
-    """Seconds for one issue-documents flow run over ``ids`` against a Prefect server."""
+def through_prefect(
+    home: Path, db: Database, store: LocalArchiveStore, ids: list[int], prefect_database: str | None
+) -> float:
+    """Seconds for one issue-documents flow run over ``ids`` against a Prefect server (its state in
+    SQLite under ``home``, or in ``prefect_database``)."""
     services = Services(
         db=db,
         archive_store=store,
@@ -106,6 +109,8 @@ def through_prefect(home: Path, db: Database, store: LocalArchiveStore, ids: lis
         converter=OnePagePdf(),
     )
     provide(lambda: services)
+    if prefect_database:
+        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database
     with running_prefect_server(home, free_port()) as server:
         os.environ.update(prefect_environment(home, server))
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -155,6 +160,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=100)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--prefect-database",
+        metavar="URL",
+        help="the Prefect server's database for the bulk part, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/prefect_bench "
+        "(default: SQLite under the temporary home, as gongwen server does)",
+    )
     args = parser.parse_args()
     print(f"lifecycle benchmark — {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     if not args.skip_latency:
@@ -170,11 +181,12 @@ def main() -> None:
         ids = signed_documents(db, 2 * args.documents)
         store = LocalArchiveStore(home / "archive")
         plain = plain_loop(db, store, ids[: args.documents])
-        prefect = through_prefect(home, db, store, ids[args.documents :])
+        prefect = through_prefect(home, db, store, ids[args.documents :], args.prefect_database)
     n = args.documents
     plain_rate, prefect_rate = n / plain, n / prefect
     ratio = prefect / plain
-    print(f"bulk, {n} signed documents, SQLite, PDF stand-in:")
+    where = "PostgreSQL" if args.prefect_database else "SQLite"
+    print(f"bulk, {n} signed documents, gongwen on SQLite, Prefect server on {where}, PDF stand-in:")
     print(f"  plain loop:              {plain_rate:6.1f} documents/s ({1000 * plain / n:.1f} ms each)")
     print(f"  issue-documents (Prefect): {prefect_rate:6.1f} documents/s ({1000 * prefect / n:.1f} ms each)")
     print(f"  ratio Prefect / plain:   {ratio:.2f}×")

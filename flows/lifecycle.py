@@ -85,16 +85,17 @@ def issue_documents(document_ids: list[int]) -> dict[int, str]:
     Args:
         document_ids: 已签发公文的编号
     """
-    futures = {document_id: issue_one.submit(document_id) for document_id in document_ids}
-    issued = {document_id: future.result() for document_id, future in futures.items()}
+    chains = {}
+    for document_id in document_ids:  # each document's steps in order, the next document's alongside
+        ref = steps.register.submit(document_id)
+        printed = steps.print_files.submit(document_id, wait_for=[ref])
+        archived = steps.archive.submit(document_id, wait_for=[printed])
+        steps.announce_issued.submit(document_id, ref, wait_for=[archived])
+        chains[document_id] = (ref, archived)
+    # the pool's threads always hold the earliest submitted steps, whose previous steps are done: no deadlock
+    issued = {document_id: (ref.result(), archived.result()) for document_id, (ref, archived) in chains.items()}
     artifacts.batch_table(issued)
     return {document_id: ref for document_id, (ref, _) in issued.items()}
-
-
-@task(name="发文办理", persist_result=True)
-def issue_one(document_id: int) -> tuple[str, str]:
-    """One document of a batch: its issuing steps, as tasks of their own."""
-    return issue_steps(document_id, show=False)
 
 
 def issue_steps(document_id: int, *, show: bool = True) -> tuple[str, str]:

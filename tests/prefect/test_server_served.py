@@ -7,6 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from models.refno import ReferenceNumber
+from storage import documents, transitions
 from tests.conftest import PG_SERVER, POSTGRES
 from tests.prefect.served import Served
 
@@ -45,3 +47,23 @@ def test_remind_unacknowledged_runs_on_its_schedule_and_shows_the_overdue(served
     assert set(result) == {"reminded", "escalated", "overdue"}
     keys = {a.key for a in desk._call(lambda client: client.read_artifacts())}
     assert "overdue-deliveries" in keys
+
+
+def test_a_batch_of_signed_documents_issued_by_one_run(served, notice, pins):
+    db = served.app.db
+    ids = []
+    for _ in range(3):
+        document = transitions.draft(db, spec=notice, drafter="郭佳佳")
+        transitions.submit(db, document_id=document.id)
+        for name in (*document.review, document.sign):
+            transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True)
+        ids.append(document.id)
+    desk = served.desk()
+    issued = desk.finished(desk.run_deployment("issue-documents/gongwen", {"document_ids": ids}))
+    numbers = sorted(ReferenceNumber.parse(ref).serial for ref in issued.values())
+    assert sorted(int(key) for key in issued) == ids
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    with db.transaction() as session:
+        assert {documents.get(session, document_id=i).state for i in ids} <= {"archived", "dispatched"}
+    keys = {a.key for a in desk._call(lambda client: client.read_artifacts())}
+    assert "issued-batch" in keys
