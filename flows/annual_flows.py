@@ -29,12 +29,18 @@ from flows import annual_work, artifacts, work_artifacts
 from flows.drafting import LIFECYCLE_DEPLOYMENT
 from flows.runtime import services
 from models.lifecycle import State
-from models.work import AssessmentRules, Outcome, ReportChannel, parse_report, quarter_of, score_rows
+from models.work import (
+    AssessmentRules,
+    Outcome,
+    ReportChannel,
+    default_plans_due,
+    parse_report,
+    quarter_of,
+    score_rows,
+)
 from models.work_drafts import NationalNotice
 from storage import documents, transitions, work
 
-#: Days the units get to send their own plans, when annual-plan is not told a date.
-PLANS_DUE_DAYS = 45
 _OUTCOMES = {outcome.label: outcome for outcome in Outcome}
 
 
@@ -89,7 +95,7 @@ def annual_plan(
     national = None
     if national_title or national_ref:
         national = NationalNotice(title=national_title or "", ref=national_ref or "")
-    due = plans_due or transitions.today() + dt.timedelta(days=PLANS_DUE_DAYS)
+    due = plans_due or default_plans_due(year, transitions.today())
     drafted = draft_plan(year, due, national, drafter)
     _show_draft(drafted["id"])
     run = start_lifecycle(drafted["id"]) if submit else None

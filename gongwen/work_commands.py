@@ -22,6 +22,7 @@ from models.work import (
     SCORE_COLUMNS,
     AssessmentRules,
     Outcome,
+    default_plans_due,
     parse_report,
     parse_rules,
     score_rows,
@@ -46,7 +47,7 @@ def _check_person(ctx, name: str | None) -> None:
 
 def plan_draft(ctx, year: int, due: dt.date | None, title: str | None, ref: str | None, name: str | None) -> None:
     national = NationalNotice(title=title or "", ref=ref or "") if (title or ref) else None
-    plans_due = due or transitions.today() + dt.timedelta(days=45)
+    plans_due = due or default_plans_due(year, transitions.today())
     drafted = annual_work.draft_annual_plan(ctx.app.db, year=year, plans_due=plans_due, national=national, drafter=name)
     with ctx.app.db.transaction() as session:
         document = documents.get(session, document_id=drafted.document_id)

@@ -292,6 +292,11 @@ def plan_standing(due: dt.date, received_on: dt.date | None, at: dt.date) -> Pla
     return PlanStanding.MISSING if at > due else PlanStanding.WAITING
 
 
+def default_plans_due(year: int, today: dt.date, days: int = 45) -> dt.date:
+    """The units' plans are due ``days`` after today, within ``year`` (not before its January 31)."""
+    return min(max(today + dt.timedelta(days=days), dt.date(year, 1, 31)), dt.date(year, 12, 31))
+
+
 def chase_due(*, due: dt.date, received: bool, last_reminded: dt.date | None, at: dt.date, every: dt.timedelta) -> bool:
     """催办 a missing plan: after its due date, then again each ``every`` after the last reminder."""
     if received or at <= due:

@@ -153,7 +153,7 @@ def receive_plan(
             raise NotAllowed(f"《{notice.title}》尚未印发（登记），还不能收文", "year")
         issued = notice.date or notice.signed_on  # 成文日期: as written, else the 签发 day
         if received_on > today or (issued is not None and received_on < issued):
-            raise InputError(f"收文日期 {received_on} 应在通知印发（{issued}）之后、今天（{today}）之前", "date")
+            raise InputError(f"收文日期 {received_on} 应在通知印发（{issued}）之后、今天（{today}）之前", "on")
         done = session.exec(
             select(ReceivedPlan).where(ReceivedPlan.year == year, ReceivedPlan.sender == agency.name)
         ).first()

@@ -5,8 +5,8 @@ and shows its figures and chart, the others record, chase and assess; their arti
 from __future__ import annotations
 
 import base64
-import json
 import datetime as dt
+import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 

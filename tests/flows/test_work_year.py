@@ -11,6 +11,7 @@ import io
 
 import pytest
 from docx import Document as WordDocument
+from docx.shared import Pt
 
 from delivery import OutboxChannel
 from doc_templates import print_document
@@ -254,3 +255,6 @@ def check_circular(db, quarter: int, drafted: annual_work.CircularDraft, folder)
         out = print_document(spec, directory, ref=None, out_docx=folder / "draft.docx")
         [table] = WordDocument(io.BytesIO(out.docx.read_bytes())).tables
         assert [[c.text for c in row.cells] for row in table.rows] == [attachment.table.columns, *rows]
+        head, cell = table.rows[0].cells[0].paragraphs[0], table.rows[1].cells[1].paragraphs[0]
+        assert (head.style.name, cell.style.name) == ("表头", "表格文字")
+        assert head.style.font.size == cell.style.font.size == Pt(16)  # 3号, as the template sets

@@ -116,7 +116,7 @@ def test_receive_plans_status_and_chase(capsys, home):
         ((QIXIAN, "--on", "2022-05-11"), "sender"),  # already registered
         (("开封市人民政府", "--on", "2022-05-11"), "sender"),  # not addressed by the notice
         (("某县", "--on", "2022-05-11"), "sender"),
-        (("市商务局", "--on", "2022-04-01"), "date"),  # before the notice was signed
+        (("市商务局", "--on", "2022-04-01"), "on"),  # before the notice was signed
         (("市商务局", "--year", "2021", "--on", "2022-05-11"), "year"),  # no notice that year
         (("市商务局", "--on", "2022-05-11", "--as", "无名氏"), "as"),
     ]:

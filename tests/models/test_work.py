@@ -20,6 +20,7 @@ from models.work import (
     check_report,
     count_quarter,
     counties,
+    default_plans_due,
     display_name,
     parse_report,
     parse_rules,
@@ -254,3 +255,9 @@ def test_a_quiet_quarter_commends_nobody(kaifeng, notice):
     assert "（2022年7月1日至2022年9月30日）" in spec.body
     assert {row[0] for row in spec.attachments[0].table.rows[:-1]} == {"1"}
     assert spec.approval.sign == "陈立新" and spec.approval.review == ["李红梅"]
+
+
+def test_the_default_due_date_of_the_plans_stays_in_the_year():
+    assert default_plans_due(2023, D(2023, 1, 5)) == D(2023, 2, 19)
+    assert default_plans_due(2024, D(2023, 10, 1)) == D(2024, 1, 31)
+    assert default_plans_due(2023, D(2023, 12, 1)) == D(2023, 12, 31)
