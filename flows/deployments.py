@@ -95,3 +95,8 @@ def annual_work_deployments(tags: list[str]) -> list[RunnerDeployment]:
         )
         for flow, description, cron in plan
     ]
+
+
+def deployment_names() -> list[str]:
+    """``flow/deployment`` of every deployment (what a client waits for once a server starts)."""
+    return [f"{deployment.flow_name}/{deployment.name}" for deployment in deployments()]

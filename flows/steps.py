@@ -20,7 +20,7 @@ from flows import issuing
 from flows.distribution import DispatchReport, dispatch
 from flows.runtime import services
 from models.errors import ServiceUnavailable
-from storage import archiving, transitions
+from storage import archiving, printing, transitions
 
 ISSUED_EVENT = "gongwen.document.issued"
 
@@ -44,8 +44,8 @@ def print_files(document_id: int) -> int | None:
     """印制: the .docx and the PDF/A; the PDF's page count."""
     s = services()
     issuing.print_once(s.db, document_id=document_id, converter=s.converter)
-    pdf = issuing.printed(s.db, document_id=document_id).get("document.pdf")
-    return pdf.pages if pdf else None
+    with s.db.transaction() as session:
+        return printing.pdf_pages(session, document_id=document_id)
 
 
 @task(name="归档", persist_result=True, **_RETRIED)

@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from gongwen.app import App
-from gongwen.desk import LIFECYCLE, Desk
+from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
-from gongwen.server import PrefectServer, free_port, prefect_environment, stop_server
+from gongwen.server import PrefectServer, free_port, prefect_environment, spawn_server, stop_server
 from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
-from models.errors import InputError, ServiceUnavailable, VerificationFailed
+from models.errors import InputError, VerificationFailed
 from models.spec import parse_spec
 from storage import audit_log, review, transitions
 from storage.directory_store import save_directory
@@ -41,23 +39,6 @@ from storage.printing import printed_files
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kaifeng"
 COSIGNERS = ("赵丽", "王强")
-DEPLOYMENTS = (
-    "draft-document/gongwen",
-    LIFECYCLE,
-    "issue-document/gongwen",
-    "issue-documents/gongwen",
-    "distribute-document/gongwen",
-    "acknowledge-receipt/gongwen",
-    "remind-unacknowledged/gongwen",
-    "audit-retrieve/gongwen",
-    "annual-plan/gongwen",
-    "receive-plan/gongwen",
-    "chase-plans/gongwen",
-    "submit-work-info/gongwen",
-    "mark-work-info/gongwen",
-    "quarterly-circular/gongwen",
-    "assess-counties/gongwen",
-)
 #: Variables that would point the demo at real services; the demo runs on the embedded default.
 _NOT_FOR_THE_DEMO = (
     "GONGWEN_DATABASE_URL",
@@ -94,11 +75,8 @@ def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
         {"GONGWEN_HOME": str(home), "GONGWEN_ARCHIVE": "local", "GONGWEN_MAIL": "outbox"}
         | prefect_environment(home, prefect)
     )
-    server = _start_server(home, prefect)
+    server = spawn_server(home, prefect.port)
     try:
-        if not Desk(prefect.api_url).wait_for_deployments(DEPLOYMENTS, alive=lambda: server.poll() is None):
-            tail = (home / "server.log").read_text(errors="replace")[-2000:]
-            raise ServiceUnavailable(f"gongwen server 未能启动：\n{tail}")
         summary = _play(Desk(prefect.api_url, timeout=300), app, say, first=first, final=final, pins=pins)
     except BaseException:
         stop_server(server)
@@ -113,20 +91,6 @@ def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
     )
     if not summary["verified"]:
         raise VerificationFailed("归档公文的四性检测未通过")
-
-
-def _start_server(home: Path, prefect: PrefectServer) -> subprocess.Popen:
-    log = home / "server.log"
-    command = [
-        str(Path(sys.executable).with_name("gongwen")),
-        "--home",
-        str(home),
-        "server",
-        "--port",
-        str(prefect.port),
-    ]
-    with log.open("ab") as output:
-        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str, str]) -> dict[str, Any]:

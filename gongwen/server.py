@@ -140,3 +140,22 @@ def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def spawn_server(home: Path, port: int, *, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    """Start ``gongwen --home HOME server --port PORT`` in a session of its own (it runs on until
+    stopped, whoever started it), its output appended to ``<home>/server.log``; return once every
+    deployment is served, or raise ServiceUnavailable with the end of that log."""
+    from flows.deployments import deployment_names
+    from gongwen.desk import Desk  # the Prefect client, only when a server is started
+
+    log = home / "server.log"
+    command = [str(Path(sys.executable).with_name("gongwen")), "--home", str(home), "server", "--port", str(port)]
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    alive = lambda: process.poll() is None  # noqa: E731
+    desk = Desk(PrefectServer(port).api_url, timeout=START_TIMEOUT)
+    if not desk.wait_for_deployments(tuple(deployment_names()), alive=alive) or not alive():
+        stop_server(process)
+        raise ServiceUnavailable(f"gongwen server 未能启动：\n{log.read_text(errors='replace')[-3000:]}")
+    return process

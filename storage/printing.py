@@ -26,6 +26,12 @@ def printed_files(session: Session, *, document_id: int) -> dict[str, PrintedFil
     return {row.name: row for row in rows}
 
 
+def pdf_pages(session: Session, *, document_id: int) -> int | None:
+    """The printed PDF's page count, without reading the files (None before 印制)."""
+    query = select(PrintedFile.pages).where(PrintedFile.document_id == document_id, PrintedFile.name == "document.pdf")
+    return session.exec(query).first()
+
+
 @dataclass(frozen=True)
 class Printed:
     """One printed file: its name in the package, bytes and page count (PDF)."""

@@ -68,9 +68,7 @@ def stage(db: Database, *, document_id: int) -> ReviewStage:
         document = documents.get(session, document_id=document_id)
         state = State(document.state)
         round_decisions = _round_decisions(session, document)
-        latest = session.exec(
-            select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id.desc()).limit(1)
-        ).first()
+        latest = session.exec(_latest_first(document_id).limit(1)).first()
     step_of_state = STEP_OF_STATE.get(state)
     approved = tuple(d.person for d in round_decisions if d.approve and d.step == step_of_state)
     returned: tuple[Returned, ...] = ()
@@ -82,9 +80,7 @@ def stage(db: Database, *, document_id: int) -> ReviewStage:
         returned = tuple(Returned(d.person, d.step, d.opinion) for d in round_decisions if not d.approve)
     else:
         step, eligible = None, ()
-    refused = None
-    if latest is not None and latest.action.endswith("_refused"):
-        refused = str(json.loads(latest.detail).get("reason", ""))
+    refused = _refusal_reason(latest) if latest is not None and _is_refusal(latest) else None
     return ReviewStage(
         document_id=document_id,
         title=document.title,
@@ -184,15 +180,26 @@ def record_refusal(db: Database, *, document_id: int, name: str, action: str, re
 def last_event(db: Database, *, document_id: int) -> int:
     """The id of the document's latest audit entry (0 if none)."""
     with db.transaction() as session:
-        query = select(AuditEvent.id).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id.desc())
-        return session.exec(query.limit(1)).first() or 0
+        latest = session.exec(_latest_first(document_id).limit(1)).first()
+    return latest.id if latest is not None else 0
 
 
 def refusal_since(db: Database, *, document_id: int, after: int, name: str) -> str | None:
     """Why ``name``'s attempt after audit entry ``after`` was refused, if it was."""
     with db.transaction() as session:
-        query = select(AuditEvent).where(
-            AuditEvent.document_id == document_id, AuditEvent.id > after, AuditEvent.actor == name
-        )
-        refused = [e for e in session.exec(query.order_by(AuditEvent.id)) if e.action.endswith("_refused")]
-    return str(json.loads(refused[-1].detail).get("reason", "")) if refused else None
+        query = _latest_first(document_id).where(AuditEvent.id > after, AuditEvent.actor == name)
+        refused = next((e for e in session.exec(query) if _is_refusal(e)), None)
+    return _refusal_reason(refused) if refused is not None else None
+
+
+def _latest_first(document_id: int):
+    """The document's audit entries, newest first."""
+    return select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id.desc())
+
+
+def _is_refusal(entry: AuditEvent) -> bool:
+    return entry.action.endswith("_refused")
+
+
+def _refusal_reason(entry: AuditEvent) -> str:
+    return str(json.loads(entry.detail).get("reason", ""))

@@ -15,7 +15,7 @@ from storage import audit_log, documents
 from tests.conftest import EXAMPLE
 from tests.prefect.served import Served
 
-PINS = {"郭佳佳": "417305", "李红梅": "582916", "陈立新": "861527", "赵丽": "274839", "王强": "318642"}
+PINS = {p["name"]: p["pin"] for p in yaml.safe_load((EXAMPLE / "directory.yaml").read_text(encoding="utf-8"))["people"]}
 COSIGNERS = ["赵丽", "王强"]
 
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongwen.app import App
-from gongwen.demo import DEPLOYMENTS
 from gongwen.desk import Desk
-from gongwen.server import PrefectServer, free_port, prefect_environment, stop_server
+from gongwen.server import PrefectServer, free_port, prefect_environment, spawn_server, stop_server
 from gongwen.settings import Settings
 from models.directory import Directory
 from storage.directory_store import save_directory
@@ -52,17 +51,7 @@ class Served:
             save_directory(session, directory=directory)
 
     def start(self) -> None:
-        log = (self.home / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [GONGWEN, "--home", str(self.home), "server", "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        alive = lambda: self.process.poll() is None  # noqa: E731
-        if not self.desk(timeout=120).wait_for_deployments(DEPLOYMENTS, alive=alive) or not alive():
-            raise RuntimeError((self.home / "server.log").read_text(errors="replace")[-3000:])
+        self.process = spawn_server(self.home, self.port, env=self.env)
 
     def kill(self) -> None:
         """Kill the server and every process it started at once (kill -9 of the group: as a crash would)."""
