@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench templates clean
+.PHONY: demo test test-reliability bench templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+test-reliability: $(STAMP)
+	$(BIN)/pytest -q -m reliability tests/reliability
 
 bench: $(STAMP)
 	$(BIN)/python bench/refno.py
