@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast
+from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
+from models.lifecycle import State
 from models.tables import ArchiveRecord, Document
 
 
@@ -27,8 +28,10 @@ def find(
     text: str | None = None,
     limit: int = 200,
 ) -> list[Found]:
-    """Archived documents matching every given criterion, newest 档号 first."""
+    """Archived documents matching every given criterion, newest 档号 first (not a 已印制 document whose
+    归档 has reserved its 档号 and not completed)."""
     query = select(Document, ArchiveRecord).join(ArchiveRecord, ArchiveRecord.document_id == Document.id)
+    query = query.where(or_(ArchiveRecord.manifest_sha256 != "", Document.state != State.PRINTED.value))
     if ref is not None:
         query = query.where(Document.ref == ref)
     if year is not None:

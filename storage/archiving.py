@@ -1,17 +1,21 @@
 """归档: put one document's package into the archive store, once.
 
-``archive`` runs in one transaction under the document's row lock: it takes the
-next 件号 (storage.counters), builds the package (the printed .docx and PDF,
-``metadata.json``, ``audit-trail.json`` and the manifest with SHA-256 and SM3),
-puts every file into the store under the retention of the 保管期限, records the
-``ArchiveRecord`` and moves the document to 已归档 with an audit entry holding
-the manifest hash.
+``archive`` first reserves the document's 件号 (storage.counters) and 档号: an
+``ArchiveRecord`` without a manifest yet, committed on its own, so that the keys
+under that 档号 belong to this document before any file is put there. Then, in
+one transaction under the document's row lock, it builds the package (the
+printed .docx and PDF, ``metadata.json``, ``audit-trail.json`` and the manifest
+with SHA-256 and SM3), puts every file into the store under the retention of the
+保管期限, completes the record and moves the document to 已归档 with an audit
+entry holding the manifest hash.
 
 - Idempotent: a document with an archive record returns that record.
-- Outage-safe: if the store fails, the transaction rolls back (the 件号 is
-  given back, the document stays where it was) and ServiceUnavailable is raised;
-  files already put by the failed attempt are found by their hash and reused
-  by the next attempt, so the retry adds no second version.
+- Outage- and crash-safe: if the store fails or the process dies, that
+  transaction rolls back (the document stays 已印制) and keeps its reserved
+  档号; files already put by the failed attempt are found by their hash and
+  reused by the next attempt, so the retry adds no second version — and no
+  other document is ever given a 档号 whose keys hold files of this one (the
+  locked versions could never be removed).
 """
 
 from __future__ import annotations
@@ -86,7 +90,25 @@ def trail_json(entries: list[AuditEvent]) -> bytes:
 
 
 def find_record(session: Session, *, document_id: int) -> ArchiveRecord | None:
+    """The document's archive record once it is archived (None before, and while its 档号 is only reserved)."""
+    record = _reserved(session, document_id=document_id)
+    return record if record is not None and record.manifest_sha256 else None
+
+
+def _reserved(session: Session, *, document_id: int) -> ArchiveRecord | None:
     return session.exec(select(ArchiveRecord).where(ArchiveRecord.document_id == document_id)).first()
+
+
+def _reserve(db, *, document_id: int, store_name: str) -> ArchiveRecord:
+    """The document's record, its 件号 and 档号 taken and committed before any file is put under them."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id, lock=True)
+        record = _reserved(session, document_id=document_id)
+        if record is None:
+            transition(State(document.state), Action.ARCHIVE)
+            record = _new_record(session, document, store_name)
+            session.add(record)
+        return record
 
 
 def archive(
@@ -98,14 +120,16 @@ def archive(
     lock_mode: LockMode = "COMPLIANCE",
     now: dt.datetime | None = None,
 ) -> ArchiveRecord:
-    """Archive a 已核发 document once; return its record."""
+    """Archive a 已印制 document once; return its record."""
+    reserved = _reserve(db, document_id=document_id, store_name=store_name)
+    if reserved.manifest_sha256:
+        return reserved
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        existing = find_record(session, document_id=document_id)
-        if existing is not None:
-            return existing
+        record = _reserved(session, document_id=document_id)
+        if record.manifest_sha256:
+            return record  # completed meanwhile by another run
         transition(State(document.state), Action.ARCHIVE)
-        record = _new_record(session, document, store_name)
         files = _package_files(session, document, record)
         content = pkg.manifest(record.archive_code, files)
         files[pkg.MANIFEST] = pkg.manifest_bytes(content)

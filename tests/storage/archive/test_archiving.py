@@ -67,6 +67,22 @@ def test_an_outage_leaves_the_document_printed_and_a_retry_completes(setup):
     assert failed(verify(db, store, document_id)) == []
 
 
+def test_a_document_archived_after_another_one_failed_mid_package_does_not_take_its_archive_code(
+    db, kaifeng, notice, pins, tmp_path
+):
+    load(db, kaifeng)
+    store = LocalArchiveStore(tmp_path / "archive")
+    first, second = printed_document(db, notice, pins), printed_document(db, notice, pins)
+    with pytest.raises(ServiceUnavailable):
+        archiving.archive(db, FlakyStore(store, ok_puts=2), document_id=first, store_name="local")
+    other = archiving.archive(db, store, document_id=second, store_name="local")
+    record = archiving.archive(db, store, document_id=first, store_name="local")
+    assert (record.item_no, other.item_no) == (1, 2)
+    for document_id, archived in ((first, record), (second, other)):
+        assert len(store.versions(archived.prefix + "/")) == 5
+        assert failed(verify(db, store, document_id)) == []
+
+
 def test_a_new_version_over_an_archived_key_is_caught(setup):
     db, store, document_id = setup
     record = archiving.archive(db, store, document_id=document_id, store_name="local")
