@@ -1,7 +1,7 @@
 """The audit-retrieve flow (档案利用): an auditor finds an archived document by its 发文字号.
 
 The run shows the package's metadata, the 四性检测 (authenticity, integrity,
-usability, security; storage.archive_checks) and a time-limited link to each
+usability, security; storage.archive_checks, storage.record_checks) and a time-limited link to each
 archived file, and fails when any check fails, naming it.
 """
 
@@ -17,7 +17,7 @@ from flows import artifacts
 from flows.runtime import services
 from models.errors import NotFound, VerificationFailed
 from models.refno import ReferenceNumber
-from storage import archive_checks, archiving
+from storage import archiving, record_checks
 from storage.archive_search import record_for_ref
 
 
@@ -35,9 +35,7 @@ def audit_retrieve(ref: str) -> dict[str, object]:
         if found is None:
             raise NotFound(f"没有发文字号为「{ref}」的归档公文", "ref")
         document, record = found.document, found.record
-        checks = [archive_checks.check_chain(session)] + archive_checks.check_package(
-            session, s.archive_store, record, reading, dt.datetime.now(dt.UTC)
-        )
+        checks = record_checks.checks_of_document(session, s.archive_store, record, reading, dt.datetime.now(dt.UTC))
     artifacts.metadata_table(document.id, archiving.package_metadata(document, record))
     artifacts.checks_table(document.id, checks)
     for name, version in sorted(record.versions.items()):

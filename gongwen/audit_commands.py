@@ -14,7 +14,7 @@ from doc_templates import reading
 from models import archive_package as pkg
 from models.errors import InputError, NotFound, VerificationFailed
 from models.refno import ReferenceNumber
-from storage import archive_checks, archiving, audit_log
+from storage import archive_checks, archiving, audit_log, record_checks
 from storage.archive_search import find, record_for_ref
 
 
@@ -90,7 +90,8 @@ def audit_link(ctx, ref: str, minutes: int) -> None:
 
 
 def audit_verify(ctx, ref: str | None) -> None:
-    """四性检测 of one archived document or of all; exit 1 naming every failed check."""
+    """四性检测 of one archived document or of all, the packages and the records; exit 1 naming every
+    failed check and the 发文字号 it concerns."""
     store = ctx.app.archive_store
     now = _now()
     results = []
@@ -98,8 +99,10 @@ def audit_verify(ctx, ref: str | None) -> None:
         general = [archive_checks.check_chain(session)]
         if ref is not None:
             records = [_archived(session, ref).record]
+            general += record_checks.check_records(session, [records[0].document_id])
         else:
             general.append(archive_checks.archived_without_package(session))
+            general += record_checks.check_records(session)
             records = [f.record for f in find(session, limit=10**9)]
         show = ref is None and not ctx.out.as_json and sys.stderr.isatty()
         progress = click.progressbar(records, label="四性检测", file=sys.stderr)
@@ -114,11 +117,16 @@ def audit_verify(ctx, ref: str | None) -> None:
         + [{**c.as_dict(), "archive_code": r.archive_code} for r, checks in results for c in checks],
         "packages": len(results),
     }
-    lines = [f"{'通过' if c.ok else '失败'} {c.property}·{c.name}：{c.detail}" for c in general]
+    lines = [_line(c) for c in general]
     for record, checks in results:
-        lines += [
-            f"{'通过' if c.ok else '失败'} {record.archive_code} {c.property}·{c.name}：{c.detail}" for c in checks
-        ]
+        lines += [_line(c, record.archive_code) for c in checks]
     ctx.out.done(data, "\n".join(lines))
     if failures:
         raise click.exceptions.Exit(1)
+
+
+def _line(check: archive_checks.Check, archive_code: str | None = None) -> str:
+    where = " ".join(part for part in (archive_code, check.ref) if part)
+    return (
+        f"{'通过' if check.ok else '失败'} {where + ' ' if where else ''}{check.property}·{check.name}：{check.detail}"
+    )

@@ -6,6 +6,7 @@
 - Object keys: ``<全宗号>/<年度>/<保管期限代码>/<档号>/<file>``.
 - Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the
   manifest's own SHA-256 is what the database and the audit chain record.
+- Record fingerprint: the SHA-256 of the document's row as archived, kept in the 归档 entry.
 - Retention: 10年 and 30年 lock the objects for that many years from archiving;
   永久 adds a legal hold on top of the longest retention the servers keep.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 
 from models.audit_chain import canonical_json
@@ -104,6 +106,19 @@ def lock_until(retention: Retention, archived_at: dt.datetime) -> tuple[dt.datet
     except ValueError:  # 29 February
         until = archived_at.replace(year=archived_at.year + years, day=28)
     return min(until, LATEST_LOCK), retention is Retention.PERMANENT
+
+
+#: Columns of a 公文 row that may still change after 归档: its 办理状态 (已核发) and bookkeeping.
+MUTABLE_AFTER_ARCHIVING = frozenset({"state", "updated_at", "flow_run_id"})
+
+
+def record_fingerprint(row: dict[str, object]) -> str:
+    """SHA-256 of a 公文 row (its columns by name) as archived: every 要素, the 正文, the 发文字号 and the
+    dates — every column but those ``MUTABLE_AFTER_ARCHIVING``. The 归档 entry records it, 四性检测
+    recomputes it: an edit of the row after 归档 changes it."""
+    fields = {name: value for name, value in row.items() if name not in MUTABLE_AFTER_ARCHIVING}
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def stamp_fields(stamp: ArchiveStamp) -> dict[str, object]:

@@ -7,6 +7,7 @@
     │   ├── TransitionError   the lifecycle has no such action in this state
     │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
     │   ├── ArchiveLocked     a stored version under retention or legal hold
+    │   ├── StoreRefused      the archive store refuses gongwen's key (no permission for the request)
     │   └── ChannelRefused    the mail server refuses gongwen itself (login, TLS, sender address)
     ├── VerificationFailed    a check of stored data failed (exit 1)
     ├── DeliveryRejected      the mail server refused one recipient for good (5xx)
@@ -63,6 +64,11 @@ class RefusedDecision(NotAllowed):
 
 class ArchiveLocked(NotAllowed):
     """A version under retention (保管期限) or legal hold may not be deleted or replaced."""
+
+
+class StoreRefused(NotAllowed):
+    """归档: the archive store refuses gongwen's key — a read-only (auditor's) key, a bucket policy that
+    does not grant the request, a wrong key. Nothing is stored until the settings are fixed."""
 
 
 class ChannelRefused(NotAllowed):

@@ -5,8 +5,11 @@ passes when every check does. What is checked:
 
 - 真实性 (authenticity): each stored file's SHA-256 and SM3 match the manifest;
   the manifest's hash matches the database record and the audit entry written
-  when it was archived; the audit chain is intact; the metadata and the text of
-  the .docx carry the 文号 and 标题 of the document record.
+  when it was archived; the audit chain is intact, and still holds the entries
+  the package's audit-trail.json fixed; metadata.json is what the document and
+  archive records give now, and the .docx carries their 文号 and 标题; each
+  version's object metadata is what 归档 wrote (storage.record_checks checks the
+  records the package does not hold).
 - 完整性 (integrity): every file of the package is stored and listed; the
   required metadata is present; 件号 are consecutive in (全宗号, 年度, 保管期限);
   every 已归档 document has a package.
@@ -22,6 +25,7 @@ depends only on the store interface.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -37,22 +41,26 @@ from models.lifecycle import State
 from models.tables import ArchiveRecord, AuditEvent, Document
 from models.vocabulary import Retention
 from storage import audit_log
-from storage.archive.base import ArchiveStore
+from storage.archive.base import ArchiveStore, StoredVersion
+from storage.archiving import SHA256_METADATA, package_metadata
 
 AUTHENTIC, COMPLETE, USABLE, SECURE = "真实性", "完整性", "可用性", "安全性"
 
 
 @dataclass(frozen=True)
 class Check:
-    """One named check of one package."""
+    """One named check, of one document (its 发文字号 ``ref``) or of the archive as a whole."""
 
     property: str
     name: str
     ok: bool
     detail: str
+    ref: str | None = None
+    document_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"property": self.property, "name": self.name, "ok": self.ok, "detail": self.detail}
+        named = {"ref": self.ref} if self.ref is not None else {}
+        return {"property": self.property, "name": self.name, "ok": self.ok, "detail": self.detail, **named}
 
 
 class Readers(Protocol):
@@ -94,17 +102,22 @@ def check_package(
     document = session.get(Document, record.document_id)
     files, fetch_errors = _fetch(store, record)
     checks = [_stored_files(record, files, fetch_errors)]
+    entries = _archive_entries(session, record)
+    present = store.versions(record.prefix + "/")
     manifest = json.loads(files[pkg.MANIFEST]) if pkg.MANIFEST in files and _is_json(files[pkg.MANIFEST]) else None
     checks += [
         _fixity(record, files, manifest),
-        _archive_entry(session, record),
-        _metadata_matches(document, files, readers),
+        _archive_entry(record, entries),
+        _trail_in_chain(session, record, files),
+        _metadata_matches(document, record, files, readers),
         _required_metadata(files),
         _item_numbers(session, record),
         *_usable(files, readers),
-        *_secure(store, record, now),
+        *_secure(store, record, present, now),
+        _object_metadata(record, present, manifest, entries),
     ]
-    return checks
+    ref = document.ref if document is not None else None
+    return [dataclasses.replace(check, ref=ref, document_id=record.document_id) for check in checks]
 
 
 def _fetch(store: ArchiveStore, record: ArchiveRecord) -> tuple[dict[str, bytes], list[str]]:
@@ -145,10 +158,15 @@ def _fixity(record: ArchiveRecord, files: dict[str, bytes], manifest: dict | Non
     return Check(AUTHENTIC, "固定性（SHA-256/SM3）", True, f"{len(listed)} 个文件的 SHA-256 与 SM3 均与清单一致")
 
 
-def _archive_entry(session: Session, record: ArchiveRecord) -> Check:
-    query = select(AuditEvent).where(AuditEvent.document_id == record.document_id, AuditEvent.action == "archive")
-    entries = list(session.exec(query))
-    details = [json.loads(entry.detail) for entry in entries]
+def _archive_entries(session: Session, record: ArchiveRecord) -> list[dict]:
+    """The details of the 归档 entries of the record's document (one, unless the log was tampered with)."""
+    query = select(AuditEvent.detail).where(
+        AuditEvent.document_id == record.document_id, AuditEvent.action == "archive"
+    )
+    return [json.loads(detail) for detail in session.exec(query)]
+
+
+def _archive_entry(record: ArchiveRecord, details: list[dict]) -> Check:
     ok = (
         len(details) == 1
         and details[0].get("manifest_sha256") == record.manifest_sha256
@@ -158,16 +176,35 @@ def _archive_entry(session: Session, record: ArchiveRecord) -> Check:
     return Check(AUTHENTIC, "归档记录", ok, detail)
 
 
-def _metadata_matches(document: Document | None, files: dict[str, bytes], readers: Readers) -> Check:
+def _trail_in_chain(session: Session, record: ArchiveRecord, files: dict[str, bytes]) -> Check:
+    """The entries audit-trail.json fixed at 归档 are still in the chain, each with the same hash."""
+    name = "归档审计轨迹仍在审计链中"
+    if not _is_json(files.get("audit-trail.json", b"")):
+        return Check(AUTHENTIC, name, False, "audit-trail.json 缺失或无法解析")
+    archived = {entry["id"]: entry["hash"] for entry in json.loads(files["audit-trail.json"])}
+    query = select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(list(archived)))
+    present = dict(session.exec(query).all())
+    changed = sorted(entry_id for entry_id, digest in archived.items() if present.get(entry_id) != digest)
+    if changed:
+        return Check(AUTHENTIC, name, False, f"归档时的审计记录已被删除或改动：{'、'.join(f'#{i}' for i in changed)}")
+    return Check(AUTHENTIC, name, True, f"归档时的 {len(archived)} 条审计记录均在审计链中")
+
+
+def _metadata_matches(
+    document: Document | None, record: ArchiveRecord, files: dict[str, bytes], readers: Readers
+) -> Check:
+    """metadata.json is what the document and archive records give now (every 要素 it holds), and the
+    docx carries their 发文字号 and 标题."""
     name = "元数据与文件一致"
     if document is None:
         return Check(AUTHENTIC, name, False, "数据库中没有对应的公文记录")
     if "metadata.json" not in files or not _is_json(files["metadata.json"]):
         return Check(AUTHENTIC, name, False, "metadata.json 缺失或无法解析")
     metadata = json.loads(files["metadata.json"])
-    for key, value in (("ref", document.ref), ("title", document.title), ("doc_type", document.doc_type)):
-        if metadata.get(key) != value:
-            return Check(AUTHENTIC, name, False, f"metadata.json 的 {key} 与公文记录不符")
+    now = json.loads(json.dumps(package_metadata(document, record), ensure_ascii=False))
+    changed = sorted(key for key in {*metadata, *now} if metadata.get(key) != now.get(key))
+    if changed:
+        return Check(AUTHENTIC, name, False, f"metadata.json 的 {'、'.join(changed)} 与数据库中的记录不符")
     try:
         text = _squash(readers.docx_text(files.get("document.docx", b"")))
     except GongwenError as error:
@@ -217,7 +254,7 @@ def _usable(files: dict[str, bytes], readers: Readers) -> list[Check]:
     return checks
 
 
-def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> list[Check]:
+def _secure(store: ArchiveStore, record: ArchiveRecord, present: list[StoredVersion], now: dt.datetime) -> list[Check]:
     retention = Retention(record.retention)
     needed, hold = pkg.lock_until(retention, record.archived_at.replace(tzinfo=record.archived_at.tzinfo or dt.UTC))
     problems = []
@@ -233,7 +270,6 @@ def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> lis
         SECURE, "保留与法律保留", not problems, "各文件均处于保留期内" if not problems else "；".join(problems)
     )
     recorded = {(f"{record.prefix}/{n}", v) for n, v in record.versions.items()}
-    present = store.versions(record.prefix + "/")
     extra = [
         f"{v.key}@{v.version_id}" + ("（删除标记）" if v.is_delete_marker else "")
         for v in present
@@ -243,6 +279,25 @@ def _secure(store: ArchiveStore, record: ArchiveRecord, now: dt.datetime) -> lis
         SECURE, "无意外版本", not extra, "没有意外版本或删除标记" if not extra else f"意外版本：{'、'.join(extra)}"
     )
     return [locked, versions]
+
+
+def _object_metadata(
+    record: ArchiveRecord, present: list[StoredVersion], manifest: dict | None, entries: list[dict]
+) -> Check:
+    """Each recorded version's object metadata is what 归档 wrote: the file's SHA-256 (as the manifest
+    lists it; the manifest's own as its 归档 entry recorded it), the 档号 and the 保管期限 — nothing else."""
+    sha256 = {entry["name"]: entry["sha256"] for entry in (manifest or {}).get("files", [])}
+    sha256[pkg.MANIFEST] = entries[0].get("manifest_sha256") if entries else None
+    recorded = {(f"{record.prefix}/{n}", v) for n, v in record.versions.items()}
+    changed = []
+    for version in present:
+        name = version.key.rpartition("/")[2]
+        wanted = {SHA256_METADATA: sha256.get(name), "archive_code": record.archive_code, "retention": record.retention}
+        if (version.key, version.version_id) in recorded and version.metadata != wanted:
+            changed.append(name)
+    ok = not changed
+    detail = "各文件的对象元数据与归档时一致" if ok else f"对象元数据被改动：{'、'.join(changed)}"
+    return Check(AUTHENTIC, "对象元数据", ok, detail)
 
 
 def archived_without_package(session: Session) -> Check:

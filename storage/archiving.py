@@ -10,6 +10,9 @@ with SHA-256 and SM3), puts every file into the store under the retention of the
 entry holding the manifest hash.
 
 - Idempotent: a document with an archive record returns that record.
+- The 归档 entry records the manifest's hash and the document row's fingerprint
+  (models.archive_package.record_fingerprint), which 四性检测 recomputes.
+- A store refusing gongwen's key is audited (``archive_refused``).
 - Outage- and crash-safe: if the store fails or the process dies, that
   transaction rolls back (the document stays 已印制) and keeps its reserved
   档号; files already put by the failed attempt are found by their hash and
@@ -26,7 +29,7 @@ import json
 from sqlmodel import Session, select
 
 from models import archive_package as pkg
-from models.errors import InputError
+from models.errors import InputError, StoreRefused
 from models.lifecycle import Action, State, transition
 from models.tables import ArchiveRecord, AuditEvent, Document, utcnow
 from models.vocabulary import Retention
@@ -120,7 +123,22 @@ def archive(
     lock_mode: LockMode = "COMPLIANCE",
     now: dt.datetime | None = None,
 ) -> ArchiveRecord:
-    """Archive a 已印制 document once; return its record."""
+    """Archive a 已印制 document once; return its record.
+
+    A store that refuses gongwen's key (StoreRefused: say an auditor's read-only key set by mistake) is
+    audited as ``archive_refused`` with the reason, which names the key, then raised."""
+    try:
+        return _archive(db, store, document_id, store_name, lock_mode, now)
+    except StoreRefused as refusal:
+        with db.transaction() as session:
+            detail = {"store": store_name, "reason": refusal.message}
+            audit_log.append(session, actor=SYSTEM, action="archive_refused", document_id=document_id, detail=detail)
+        raise
+
+
+def _archive(
+    db, store: ArchiveStore, document_id: int, store_name: str, lock_mode: LockMode, now: dt.datetime | None
+) -> ArchiveRecord:
     reserved = _reserve(db, document_id=document_id, store_name=store_name)
     if reserved.manifest_sha256:
         return reserved
@@ -149,7 +167,11 @@ def archive(
             document,
             Action.ARCHIVE,
             actor=SYSTEM,
-            detail={"archive_code": record.archive_code, "manifest_sha256": record.manifest_sha256},
+            detail={
+                "archive_code": record.archive_code,
+                "manifest_sha256": record.manifest_sha256,
+                "record_sha256": pkg.record_fingerprint(document.model_dump()),
+            },
         )
         return record
 

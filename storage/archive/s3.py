@@ -14,8 +14,8 @@ trusting what it asked for:
 - user metadata values are percent-encoded (HTTP headers are ASCII); metadata
   keys are lowercase identifiers (``[a-z][a-z0-9_]*``) sent with ``-`` for ``_``,
   because RGW turns ``_`` into ``-`` in header names;
-- errors become gongwen's: NotFound, ArchiveLocked, NotAllowed (credentials,
-  policy), ServiceUnavailable (unreachable, 5xx, SlowDown). The store never
+- errors become gongwen's: NotFound, ArchiveLocked, StoreRefused (credentials,
+  policy: the key may not do this), ServiceUnavailable (unreachable, 5xx, SlowDown). The store never
   retries: callers (the archiving flow) do.
 """
 
@@ -44,6 +44,7 @@ from models.errors import (
     NotAllowed,
     NotFound,
     ServiceUnavailable,
+    StoreRefused,
     VerificationFailed,
 )
 from storage.archive.base import Lock, StoredVersion, check_metadata
@@ -101,9 +102,10 @@ def decode_metadata(headers) -> dict[str, str]:
 class S3ArchiveStore:
     """A write-once, versioned, retention-locked archive in one S3 bucket with object lock."""
 
-    def __init__(self, client: Minio, bucket: str) -> None:
+    def __init__(self, client: Minio, bucket: str, access_key: str | None = None) -> None:
         self.client = client
         self.bucket = bucket
+        self.access_key = access_key  # the key's id (not secret), named in refusals
 
     @classmethod
     def connect(
@@ -128,7 +130,7 @@ class S3ArchiveStore:
             ca_certs=ca_certs or certifi.where(),
         )
         client = Minio(endpoint, access_key, secret_key, secure=secure, region="us-east-1", http_client=http)
-        return cls(client, bucket)
+        return cls(client, bucket, access_key)
 
     # ------------------------------------------------------------------ the bucket
 
@@ -323,7 +325,10 @@ class S3ArchiveStore:
         if code == "NoSuchBucket":
             return NotFound(f"归档桶「{self.bucket}」不存在", "bucket")
         if code in _REFUSED:
-            return NotAllowed(f"归档库拒绝了请求（{code}）：请检查访问密钥与桶策略", "credentials")
+            key_id = f"，访问密钥 {self.access_key}" if self.access_key else ""
+            return StoreRefused(
+                f"归档库拒绝了请求（{code}{key_id}）：该密钥无权执行此操作，请检查访问密钥与桶策略", "credentials"
+            )
         if code in _TRANSIENT or status >= 500:
             return self._unavailable(code or f"HTTP {status}")
         return GongwenError(f"归档库返回错误 {code}：{error.message}", "archive")

@@ -1,0 +1,217 @@
+"""四性检测 of the database records against the 审计日志: what the archive packages cannot show.
+
+A package fixes a document as it was archived; what happens afterwards (核发, 签收, 催办)
+lives only in the database, which whoever holds its password can edit. Every change a
+person or gongwen makes is recorded by an audit entry sealed in the hash chain
+(storage.audit_log), so each record is checked against the entries that made it:
+
+- 真实性 · 办理状态: a document's 办理状态 is the target of its last transition entry, and
+  its 发文字号 is the one its 登记 entry gave;
+- 真实性 · 审批记录: its 核稿 / 会签 / 签发 decisions are exactly those its approve and
+  return entries record (who, step, verdict, 意见);
+- 真实性 · 分发记录: each delivery's status and address are what replaying the entries
+  about its recipient gives (send, send_failed, send_deferred, send_retry, settle, ack,
+  remind, escalate); every recipient an entry names has its delivery row; a 已核发
+  document has as many deliveries as its 核发 entry counted;
+- 真实性 · 公文记录: an archived document's row still has the fingerprint its 归档 entry
+  recorded (every 要素, the 正文, the 发文字号, the dates — models.archive_package.record_fingerprint);
+- 完整性 · 发文顺序号: per (机关代字, 年份) the registered 发文顺序号 are consecutive and the
+  counter stands at the highest of them (or at a higher seed whose loading was audited).
+
+``check_records`` loads each table once, so checking every document costs a few queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from models.archive_package import record_fingerprint
+from models.distribution import DeliveryStatus
+from models.lifecycle import Action
+from models.tables import ArchiveRecord, AuditEvent, Decision, Delivery, Document, ReferenceCounter
+from storage.archive.base import ArchiveStore
+from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_chain, check_package
+
+#: What each delivery entry leaves the delivery's status at (settle: by its outcome; the others leave it).
+_STATUS_AFTER = {
+    "send": DeliveryStatus.SENT,
+    "send_failed": DeliveryStatus.FAILED,
+    "send_deferred": DeliveryStatus.PENDING,
+    "send_retry": DeliveryStatus.PENDING,
+    "ack": DeliveryStatus.ACKNOWLEDGED,
+}
+_DELIVERY_ACTIONS = {*_STATUS_AFTER, "settle", "remind", "escalate"}
+_DECISION_ACTIONS = {Action.APPROVE.value, Action.RETURN.value}
+
+
+@dataclass
+class _Entries:
+    """One document's audit entries (oldest first), their details parsed."""
+
+    events: list[tuple[AuditEvent, dict]] = field(default_factory=list)
+
+    def of(self, actions: Iterable[str]) -> list[tuple[AuditEvent, dict]]:
+        wanted = set(actions)
+        return [(event, detail) for event, detail in self.events if event.action in wanted]
+
+
+def check_records(session: Session, document_ids: list[int] | None = None) -> list[Check]:
+    """The record checks of each document (all when ``document_ids`` is None), then the 发文顺序号 check."""
+    documents = _documents(session, document_ids)
+    ids = [d.id for d in documents]
+    entries = _entries_by_document(session, ids)
+    decisions = _rows_by_document(session, Decision, ids)
+    deliveries = _rows_by_document(session, Delivery, ids)
+    checks = []
+    for document in documents:
+        trail = entries[document.id]
+        checks += [
+            _state(document, trail),
+            _decisions(document, trail, decisions[document.id]),
+            _deliveries(document, trail, deliveries[document.id]),
+        ]
+        if trail.of([Action.ARCHIVE.value]):
+            checks.append(_fingerprint(document, trail))
+    codes = {(d.ref_code, d.ref_year) for d in documents if d.ref_serial is not None}
+    return checks + _serials(session, codes)
+
+
+def checks_of_document(
+    session: Session, store: ArchiveStore, record: ArchiveRecord, readers: Readers, now: dt.datetime
+) -> list[Check]:
+    """Every check of one archived document: the chain, its package, its records."""
+    return [
+        check_chain(session),
+        *check_package(session, store, record, readers, now),
+        *check_records(session, [record.document_id]),
+    ]
+
+
+def _documents(session: Session, ids: list[int] | None) -> list[Document]:
+    query = select(Document).order_by(Document.id)
+    if ids is not None:
+        query = query.where(Document.id.in_(ids))
+    return list(session.exec(query))
+
+
+def _entries_by_document(session: Session, ids: list[int]) -> dict[int, _Entries]:
+    found: dict[int, _Entries] = defaultdict(_Entries)
+    query = select(AuditEvent).where(AuditEvent.document_id.in_(ids)).order_by(AuditEvent.id)
+    for event in session.exec(query):
+        found[event.document_id].events.append((event, json.loads(event.detail)))
+    return found
+
+
+def _rows_by_document(session: Session, table, ids: list[int]) -> dict[int, list]:
+    found: dict[int, list] = defaultdict(list)
+    for row in session.exec(select(table).where(table.document_id.in_(ids)).order_by(table.id)):
+        found[row.document_id].append(row)
+    return found
+
+
+def _named(document: Document, property_: str, name: str, problems: list[str], fine: str) -> Check:
+    return Check(property_, name, not problems, "；".join(problems) or fine, ref=document.ref, document_id=document.id)
+
+
+def _state(document: Document, trail: _Entries) -> Check:
+    """办理状态 and 发文字号 as the transition entries left them."""
+    problems = []
+    moves = [detail for _, detail in trail.events if "to" in detail and "from" in detail]
+    if not moves:
+        problems.append("审计日志中没有本文的办理记录")
+    elif moves[-1]["to"] != document.state:
+        problems.append(f"办理状态为「{document.state}」，审计日志记录为「{moves[-1]['to']}」")
+    registered = [detail.get("ref") for _, detail in trail.of([Action.REGISTER.value])]
+    if registered and registered[-1] != document.ref:
+        problems.append(f"发文字号为「{document.ref}」，登记时为「{registered[-1]}」")
+    if not registered and document.ref is not None:
+        problems.append(f"发文字号「{document.ref}」没有登记记录")
+    return _named(document, AUTHENTIC, "办理状态与审计日志一致", problems, "办理状态与发文字号均与审计日志一致")
+
+
+def _decisions(document: Document, trail: _Entries, rows: list[Decision]) -> Check:
+    """The 核稿 / 会签 / 签发 decisions, as a multiset, against the approve and return entries."""
+    recorded = Counter(
+        (event.actor, detail.get("step"), event.action == Action.APPROVE.value, detail.get("opinion", ""))
+        for event, detail in trail.of(_DECISION_ACTIONS)
+    )
+    stored = Counter((row.person, row.step, row.approve, row.opinion) for row in rows)
+    problems = [f"多出或被改动的审批记录：{who} {step}" for who, step, *_ in stored - recorded]
+    problems += [f"缺少或被改动的审批记录：{who} {step}" for who, step, *_ in recorded - stored]
+    return _named(document, AUTHENTIC, "审批记录与审计日志一致", problems, f"{len(rows)} 条审批记录均与审计日志一致")
+
+
+def _deliveries(document: Document, trail: _Entries, rows: list[Delivery]) -> Check:
+    """Each delivery's status and address replayed from the entries about its recipient."""
+    expected: dict[str, tuple[DeliveryStatus, str | None]] = {}
+    for event, detail in trail.of(_DELIVERY_ACTIONS):
+        recipient = detail.get("recipient")
+        status, _ = expected.get(recipient, (DeliveryStatus.PENDING, None))
+        if event.action == "settle":
+            status = DeliveryStatus.SENT if detail.get("outcome") == "sent" else DeliveryStatus.PENDING
+        status = _STATUS_AFTER.get(event.action, status)
+        expected[recipient] = (status, detail.get("address"))
+    problems = []
+    stored = {row.recipient: row for row in rows}
+    problems += [f"「{name}」的分发记录缺失" for name in expected if name not in stored]
+    for name, row in stored.items():
+        status, address = expected.get(name, (DeliveryStatus.PENDING, None))
+        if row.status != status.value:
+            problems.append(f"「{name}」的分发状态为「{row.status}」，审计日志记录为「{status.value}」")
+        if address is not None and row.address != address:
+            problems.append(f"「{name}」的地址为「{row.address}」，审计日志记录为「{address}」")
+    dispatched = trail.of([Action.DISPATCH.value])
+    if dispatched:
+        counted = sum(dispatched[-1][1].get("deliveries", {}).values())
+        if counted != len(rows):
+            problems.append(f"核发时共 {counted} 份分发，现有分发记录 {len(rows)} 条")
+    return _named(document, AUTHENTIC, "分发记录与审计日志一致", problems, f"{len(rows)} 条分发记录均与审计日志一致")
+
+
+def _fingerprint(document: Document, trail: _Entries) -> Check:
+    """An archived document's row against the fingerprint its 归档 entry recorded."""
+    recorded = trail.of([Action.ARCHIVE.value])[-1][1].get("record_sha256")
+    if recorded is None:
+        return _named(document, AUTHENTIC, "公文记录与归档时一致", [], "归档时未记录公文记录摘要（早期归档）")
+    problems = (
+        []
+        if record_fingerprint(document.model_dump()) == recorded
+        else ["公文记录（要素、正文、发文字号或日期）在归档后被改动"]
+    )
+    return _named(document, AUTHENTIC, "公文记录与归档时一致", problems, "公文记录与归档时一致")
+
+
+def _serials(session: Session, codes: set[tuple[str, int]]) -> list[Check]:
+    """Per (机关代字, 年份): registered 发文顺序号 consecutive, the counter at the highest (or at an audited seed)."""
+    seeds: dict[tuple[str, int], int] = defaultdict(int)
+    for detail in session.exec(select(AuditEvent.detail).where(AuditEvent.action == "directory_loaded")):
+        for seed in json.loads(detail).get("counters", []):
+            key = (seed["code"], seed["year"])
+            seeds[key] = max(seeds[key], seed["last"])
+    checks = []
+    for code, year in sorted(codes):
+        serials = sorted(
+            session.exec(select(Document.ref_serial).where(Document.ref_code == code, Document.ref_year == year))
+        )
+        counter = session.get(ReferenceCounter, (code, year))
+        last = counter.last_serial if counter is not None else 0
+        problems = []
+        if serials != list(range(serials[0], serials[0] + len(serials))):
+            problems.append(f"已登记的发文顺序号不连续或重复：{serials}")
+        if last != max(serials[-1], seeds[(code, year)]):
+            problems.append(f"计数器为 {last}，已登记的最大发文顺序号为 {serials[-1]}")
+        checks.append(
+            Check(
+                COMPLETE,
+                "发文顺序号连续",
+                not problems,
+                "；".join(problems) or f"{code}〔{year}〕{serials[0]}–{serials[-1]}号连续，计数器一致",
+            )
+        )
+    return checks

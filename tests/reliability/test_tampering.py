@@ -1,0 +1,381 @@
+"""Tampering: every way an archived document or its records can be changed after the fact is caught.
+
+Each case builds the office of access_tamper_helpers (two archived documents, 汴打假〔2022〕3号
+已核发 and signed for), checks that ``gongwen audit verify --all`` passes, changes one
+thing the way someone with access to the files, the bucket or the database could, and
+expects ``audit verify --all`` to exit 1 naming the check that caught it and the 发文字号 of
+the document concerned, in its text and in its ``--json``.
+
+Two setups: the local archive folder with SQLite, and a bucket on Ceph RGW (a real S3
+server with object lock) with PostgreSQL. On RGW the bytes of a stored version cannot be
+changed (a put makes a new version): its cases are new versions, delete markers and
+metadata replaced by a copy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from minio.commonconfig import REPLACE, CopySource
+from sqlalchemy import text
+from sqlmodel import select
+
+from models.tables import ArchiveRecord, AuditEvent
+from storage import archiving, audit_log
+from tests.reliability.access_tamper_helpers import (
+    ACKNOWLEDGED,
+    ARCHIVED_REF,
+    DISPATCHED_REF,
+    Office,
+    copied,
+    gongwen,
+    gongwen_json,
+    office,
+    s3_environment,
+)
+from tests.storage.archive.conftest import rgw_server  # noqa: F401 - Ceph RGW, started once
+
+# ---------------------------------------------------------------- ways to tamper
+
+
+def sql(statement: str, **params) -> Callable[[Office], None]:
+    """Run one SQL statement against the office's database (:doc is the 已核发 document's id)."""
+
+    def tamper(office: Office) -> None:
+        with office.db.transaction() as session:
+            session.execute(text(statement), {"doc": office.dispatched, **params})
+
+    return tamper
+
+
+def record(office: Office, document_id: int | None = None) -> ArchiveRecord:
+    with office.db.transaction() as session:
+        return archiving.find_record(session, document_id=document_id or office.dispatched)
+
+
+def stored_file(office: Office, name: str, part: str = "data") -> Path:
+    """A file of the local store's version of ``name`` in the 已核发 document's package."""
+    found = record(office)
+    path = office.store.root / "objects" / found.prefix / name / found.versions[name] / part
+    path.chmod(0o644)
+    return path
+
+
+def changed_bytes(name: str) -> Callable[[Office], None]:
+    def tamper(office: Office) -> None:
+        path = stored_file(office, name)
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+
+    return tamper
+
+
+def new_version(name: str) -> Callable[[Office], None]:
+    """A new version over an archived key, locked like the original (through the store's own put)."""
+
+    def tamper(office: Office) -> None:
+        key = f"{record(office).prefix}/{name}"
+        original = office.store.stat(key, record(office).versions[name])
+        office.store.put(key, office.store.get(key, original.version_id) + b" ", metadata={}, lock=original.lock)
+
+    return tamper
+
+
+def sidecar(change: Callable[[dict], None]) -> Callable[[Office], None]:
+    """Edit the local store's meta.json of the 已核发 document's PDF."""
+
+    def tamper(office: Office) -> None:
+        path = stored_file(office, "document.pdf", "meta.json")
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        change(meta)
+        path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    return tamper
+
+
+def version_removed(office: Office) -> None:
+    path = stored_file(office, "document.docx")
+    for part in path.parent.iterdir():
+        part.chmod(0o644)
+        part.unlink()
+    path.parent.rmdir()
+
+
+def record_versions_swapped(office: Office) -> None:
+    with office.db.transaction() as session:
+        row = session.exec(select(ArchiveRecord).where(ArchiveRecord.document_id == office.dispatched)).one()
+        versions = dict(row.versions)
+        versions["document.pdf"], versions["document.docx"] = versions["document.docx"], versions["document.pdf"]
+        row.versions = versions
+        session.add(row)
+
+
+def audit_row_inserted(office: Office) -> None:
+    """A row slipped into the middle of the chain (the ids after it shifted up)."""
+    with office.db.transaction() as session:
+        middle = session.exec(select(AuditEvent).where(AuditEvent.action == "approve")).first()
+        session.execute(text("UPDATE audit_events SET id = -id WHERE id > :id"), {"id": middle.id})
+        session.execute(text("UPDATE audit_events SET id = 1 - id WHERE id < 0"))
+        session.execute(
+            text(
+                "INSERT INTO audit_events (id, at, actor, action, document_id, detail, prev_hash, hash) "
+                "VALUES (:id, :at, '陈立新', 'approve', :doc, '{}', :prev, :prev)"
+            ),
+            {"id": middle.id + 1, "at": middle.at, "doc": office.dispatched, "prev": middle.hash},
+        )
+
+
+def forged_entry_appended(office: Office) -> None:
+    """An 签收 entry appended with a valid hash and the head advanced: the chain itself is whole."""
+    with office.db.transaction() as session:
+        audit_log.append(
+            session,
+            actor="兰考县打击侵权假冒工作领导小组",
+            action="ack",
+            document_id=office.dispatched,
+            detail={"recipient": "兰考县打击侵权假冒工作领导小组", "address": "x@example.cn", "by": "name"},
+        )
+
+
+def chain_truncated(move_head: bool) -> Callable[[Office], None]:
+    """The last three entries (签收, 核发, one send) deleted; with ``move_head`` the head follows."""
+
+    def tamper(office: Office) -> None:
+        with office.db.transaction() as session:
+            rows = list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)))
+            for row in rows[:3]:
+                session.delete(row)
+            if move_head:
+                session.execute(
+                    text("UPDATE audit_head SET last_id = :id, last_hash = :hash"),
+                    {"id": rows[3].id, "hash": rows[3].hash},
+                )
+
+    return tamper
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way to tamper and the checks that must name it (for the document ``ref``; None: the archive)."""
+
+    tamper: Callable[[Office], None]
+    caught_by: tuple[str, ...]
+    ref: str | None = DISPATCHED_REF
+
+
+FILES = ("document.docx", "document.pdf", "metadata.json", "manifest.json", "audit-trail.json")
+
+STORE_CASES_LOCAL = {
+    **{f"bytes of {name}": Case(changed_bytes(name), ("固定性（SHA-256/SM3）",)) for name in FILES},
+    **{f"new version of {name}": Case(new_version(name), ("无意外版本",)) for name in FILES},
+    "a stored version removed": Case(version_removed, ("文件齐全",)),
+    "object metadata edited in the sidecar": Case(
+        sidecar(lambda meta: meta["metadata"].update(sha256="0" * 64)), ("对象元数据",)
+    ),
+    "retention shortened in the sidecar": Case(
+        sidecar(lambda meta: meta["lock"].update(until="2023-01-01T00:00:00+00:00")), ("保留与法律保留",)
+    ),
+    "legal hold or mode changed in the sidecar": Case(
+        sidecar(lambda meta: meta["lock"].update(mode="GOVERNANCE", until="2000-01-01T00:00:00+00:00")),
+        ("保留与法律保留",),
+    ),
+}
+
+DATABASE_CASES = {
+    "documents.ref": Case(
+        sql("UPDATE documents SET ref = '汴打假〔2022〕9号' WHERE id = :doc"),
+        ("办理状态与审计日志一致", "元数据与文件一致"),
+        "汴打假〔2022〕9号",
+    ),
+    "documents.title": Case(
+        sql("UPDATE documents SET title = '另一个标题' WHERE id = :doc"), ("元数据与文件一致", "公文记录与归档时一致")
+    ),
+    "documents.state": Case(
+        sql("UPDATE documents SET state = 'archived' WHERE id = :doc"), ("办理状态与审计日志一致",)
+    ),
+    "documents.date": Case(sql("UPDATE documents SET date = '2022-01-01' WHERE id = :doc"), ("公文记录与归档时一致",)),
+    "documents.signed_on": Case(
+        sql("UPDATE documents SET signed_on = '2021-12-31' WHERE id = :doc"), ("公文记录与归档时一致",)
+    ),
+    "documents.registered_at": Case(
+        sql("UPDATE documents SET registered_at = '2021-12-31 08:00:00' WHERE id = :doc"), ("公文记录与归档时一致",)
+    ),
+    "documents.body": Case(
+        sql("UPDATE documents SET body = body || '（补充一句）' WHERE id = :doc"), ("公文记录与归档时一致",)
+    ),
+    "documents.sign (签发人)": Case(
+        sql("UPDATE documents SET sign = '李红梅' WHERE id = :doc"), ("公文记录与归档时一致",)
+    ),
+    "archive_records.manifest_sha256": Case(
+        sql(f"UPDATE archive_records SET manifest_sha256 = '{'0' * 64}' WHERE document_id = :doc"),
+        ("固定性（SHA-256/SM3）", "归档记录"),
+    ),
+    "archive_records.versions": Case(record_versions_swapped, ("文件齐全",)),
+    "archive_records.item_no": Case(
+        sql("UPDATE archive_records SET item_no = 7 WHERE document_id = :doc"), ("件号连续",), None
+    ),
+    "reference counter rolled back": Case(
+        sql("UPDATE reference_counters SET last_serial = last_serial - 1"), ("发文顺序号连续",), None
+    ),
+    "reference counter moved ahead": Case(
+        sql("UPDATE reference_counters SET last_serial = last_serial + 5"), ("发文顺序号连续",), None
+    ),
+    "decision opinion": Case(
+        sql("UPDATE decisions SET opinion = '不同意' WHERE document_id = :doc AND step = '签发'"),
+        ("审批记录与审计日志一致",),
+    ),
+    "decision person": Case(
+        sql("UPDATE decisions SET person = '张伟' WHERE document_id = :doc AND step = '签发'"),
+        ("审批记录与审计日志一致",),
+    ),
+    "decision deleted": Case(
+        sql("DELETE FROM decisions WHERE document_id = :doc AND step = '签发'"), ("审批记录与审计日志一致",)
+    ),
+    "audit row changed": Case(
+        sql("UPDATE audit_events SET actor = '他人' WHERE action = 'register' AND document_id = :doc"),
+        ("审计链",),
+        None,
+    ),
+    "audit row deleted": Case(
+        sql("DELETE FROM audit_events WHERE action = 'print' AND document_id = :doc"),
+        ("审计链", "归档审计轨迹仍在审计链中"),
+        None,
+    ),
+    "audit row inserted": Case(audit_row_inserted, ("审计链",), None),
+    "forged audit entry appended with a valid hash": Case(forged_entry_appended, ("分发记录与审计日志一致",)),
+    "trailing audit rows deleted": Case(chain_truncated(move_head=False), ("审计链",), None),
+    "audit chain truncated at its head": Case(
+        chain_truncated(move_head=True), ("办理状态与审计日志一致", "分发记录与审计日志一致")
+    ),
+    "delivery row deleted": Case(
+        sql("DELETE FROM deliveries WHERE document_id = :doc AND recipient = '开封市公安局'"),
+        ("分发记录与审计日志一致",),
+    ),
+    "delivery status changed": Case(
+        sql(
+            "UPDATE deliveries SET status = 'acknowledged' WHERE id = (SELECT MIN(id) FROM deliveries WHERE status = 'sent')"
+        ),
+        ("分发记录与审计日志一致",),
+    ),
+    "delivery recipient changed": Case(
+        sql(
+            "UPDATE deliveries SET recipient = '开封市某局' WHERE id = (SELECT MIN(id) FROM deliveries WHERE status = 'sent')"
+        ),
+        ("分发记录与审计日志一致",),
+    ),
+    "delivery address changed": Case(
+        sql(
+            "UPDATE deliveries SET address = 'forged@example.cn' WHERE document_id = :doc AND recipient = :who",
+            who=ACKNOWLEDGED,
+        ),
+        ("分发记录与审计日志一致",),
+    ),
+}
+
+
+def s3_client(office: Office):
+    return office.store.client, office.store.bucket
+
+
+def s3_new_version(name: str) -> Callable[[Office], None]:
+    """The owner's key puts new bytes over an archived key (RGW keeps the old version: a new one)."""
+
+    def tamper(office: Office) -> None:
+        client, bucket = s3_client(office)
+        client.put_object(bucket, f"{record(office).prefix}/{name}", io.BytesIO(b"forged"), 6)
+
+    return tamper
+
+
+def s3_delete_marker(office: Office) -> None:
+    client, bucket = s3_client(office)
+    client.remove_object(bucket, f"{record(office).prefix}/document.pdf")
+
+
+def s3_metadata_replaced(office: Office) -> None:
+    """copy-object onto itself with REPLACE metadata: RGW stores it as a new version."""
+    client, bucket = s3_client(office)
+    key = f"{record(office).prefix}/metadata.json"
+    client.copy_object(
+        bucket,
+        key,
+        CopySource(bucket, key),
+        metadata={"x-amz-meta-archive-code": "J001-WS-2099-0001"},
+        metadata_directive=REPLACE,
+    )
+
+
+STORE_CASES_RGW = {
+    **{f"new bytes over {name}": Case(s3_new_version(name), ("无意外版本",)) for name in FILES},
+    "a delete marker": Case(s3_delete_marker, ("无意外版本",)),
+    "object metadata replaced by a copy": Case(s3_metadata_replaced, ("无意外版本",)),
+}
+
+# ---------------------------------------------------------------- the checks
+
+
+@pytest.fixture(scope="module")
+def local_office(tmp_path_factory, notice, pins) -> Office:
+    """The office on the local archive folder and SQLite, built once and copied for each case."""
+    return office(tmp_path_factory.mktemp("tampering") / "home", notice, pins)
+
+
+def caught(home: Path, case: Case) -> None:
+    code, data = gongwen_json(home, "audit", "verify", "--all")
+    failed = [c for c in data["checks"] if not c["ok"]]
+    assert code == 1 and data["ok"] is False
+    names = {c["name"] for c in failed}
+    assert set(case.caught_by) <= names, failed
+    if case.ref is not None:
+        for check in (c for c in failed if c["name"] in case.caught_by):
+            assert check.get("ref") == case.ref, check
+        assert all(c.get("ref") != ARCHIVED_REF for c in failed), "the untouched document is named"
+    code, out, err = gongwen(home, "audit", "verify", "--all")
+    assert code == 1 and "Traceback" not in out + err
+    for name in case.caught_by:
+        line = next(line for line in out.splitlines() if line.startswith("失败") and name in line)
+        assert case.ref is None or case.ref in line, line
+
+
+@pytest.mark.parametrize(
+    "case", [*STORE_CASES_LOCAL.values(), *DATABASE_CASES.values()], ids=[*STORE_CASES_LOCAL, *DATABASE_CASES]
+)
+def test_local_store_and_sqlite(local_office, tmp_path, case):
+    office_ = copied(local_office, tmp_path / "home")
+    case.tamper(office_)
+    caught(office_.home, case)
+
+
+@pytest.fixture
+def on_rgw(monkeypatch, rgw_server, postgres_url):  # noqa: F811
+    """The GONGWEN_ environment of an office on a fresh RGW bucket and a fresh PostgreSQL schema."""
+    s3_environment(monkeypatch, rgw_server, f"gw-{uuid.uuid4().hex[:16]}", rgw_server.access_key, rgw_server.secret_key)
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", postgres_url)
+
+
+RGW_CASES = {
+    **STORE_CASES_RGW,
+    **{
+        k: DATABASE_CASES[k]
+        for k in (
+            "documents.body",
+            "delivery row deleted",
+            "audit chain truncated at its head",
+            "reference counter rolled back",
+        )
+    },
+}
+
+
+@pytest.mark.parametrize("case", RGW_CASES.values(), ids=RGW_CASES)
+def test_ceph_rgw_and_postgresql(tmp_path, notice, pins, on_rgw, case):
+    office_ = office(tmp_path / "home", notice, pins)
+    case.tamper(office_)
+    caught(office_.home, case)
