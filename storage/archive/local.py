@@ -2,8 +2,10 @@
 
 Layout: ``<root>/objects/<key>/<version id>/`` holds ``data`` and ``meta.json``
 (metadata and lock), both read-only (0444). A version is written into a
-temporary folder, flushed to disk, and renamed into place in one step, so a
-crash never leaves half a version. ``put`` on an existing key adds a version;
+folder under ``<root>/staging`` named after the writing process, flushed to
+disk, and renamed into place in one step, so a crash never leaves half a
+version; what a writer killed mid-put left in staging is removed by the next
+put. ``put`` on an existing key adds a version;
 nothing is ever overwritten. ``delete`` refuses a version under retention or
 legal hold. These guarantees hold for every caller going through this class;
 the operating system's root user can still remove files, which is why
@@ -28,6 +30,16 @@ _READ_ONLY = 0o444
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def check_key(key: str) -> str:
@@ -56,7 +68,8 @@ class LocalArchiveStore:
         key_dir = self._key_dir(key)
         version_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         self._staging.mkdir(parents=True, exist_ok=True)
-        staged = Path(self._staging / version_id)
+        self._remove_abandoned()
+        staged = Path(self._staging / f"{os.getpid()}-{version_id}")
         staged.mkdir()
         meta = {
             "metadata": check_metadata(metadata),
@@ -74,6 +87,13 @@ class LocalArchiveStore:
         key_dir.mkdir(parents=True, exist_ok=True)
         os.rename(staged, key_dir / version_id)
         return self._version(key, version_id)
+
+    def _remove_abandoned(self) -> None:
+        """Remove the staged folders of writers no longer running (killed in the middle of a put)."""
+        for folder in self._staging.iterdir():
+            writer = folder.name.partition("-")[0]
+            if writer.isdigit() and not _running(int(writer)):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _version_dir(self, key: str, version_id: str | None) -> tuple[str, Path]:
         key_dir = self._key_dir(key)
