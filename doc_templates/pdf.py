@@ -25,12 +25,12 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import uuid
 from pathlib import Path
 from typing import Protocol
 
+from doc_templates import scratch
 from doc_templates.errors import PdfFailed, PdfUnavailable
 
 FONTS_CONF = Path(__file__).resolve().parent / "fonts" / "fonts.conf"
@@ -72,7 +72,7 @@ class _Profile:
     """A LibreOffice user profile of one converter, removed on close."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="gongwen-lo-"))
+        self.folder = scratch.new_folder("lo")
 
     @property
     def argument(self) -> str:
@@ -104,11 +104,11 @@ class OneShotConverter(_Closing):
 
     def convert(self, docx: Path, pdf: Path, *, pdfa: bool = False) -> None:
         docx, target = Path(docx), "pdf:writer_pdf_Export:" + _PDF_VERSION_2 if pdfa else "pdf"
-        with tempfile.TemporaryDirectory(prefix="gongwen-pdf-") as out:
+        with scratch.temporary_folder("pdf") as out:
             command = [self._soffice, self._profile.argument, "--headless", "--norestore", "--convert-to", target]
             try:
                 result = subprocess.run(
-                    [*command, "--outdir", out, str(docx)],
+                    [*command, "--outdir", str(out), str(docx)],
                     env=soffice_environment(),
                     capture_output=True,
                     text=True,
@@ -116,7 +116,7 @@ class OneShotConverter(_Closing):
                 )
             except subprocess.TimeoutExpired:
                 raise PdfFailed(f"LibreOffice {_CONVERT_SECONDS} 秒内未完成转换", "pdf") from None
-            produced = Path(out) / f"{docx.stem}.pdf"
+            produced = out / f"{docx.stem}.pdf"
             if result.returncode != 0 or not produced.is_file():
                 raise PdfFailed(f"LibreOffice 未能生成 PDF：{(result.stderr or result.stdout).strip()[-500:]}", "pdf")
             pdf.parent.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,10 @@ writes a second package or sends a recipient a second copy.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from delivery.base import Channel
-from doc_templates import PdfConverter, print_document
+from doc_templates import PdfConverter, print_document, scratch
 from flows.distribution import DispatchReport, MailOptions, dispatch
 from models.directory import Directory
 from models.lifecycle import State
@@ -100,8 +98,7 @@ def printed(db: Database, *, document_id: int) -> dict[str, PrintedFile]:
 
 
 def _render(job: _PrintJob, converter: PdfConverter | None) -> list[Printed]:
-    with tempfile.TemporaryDirectory(prefix="gongwen-print-") as folder:
-        out = Path(folder)
+    with scratch.temporary_folder("print") as out:
         result = print_document(
             job.spec,
             job.directory,

@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 
 from models.errors import ArchiveLocked, InputError, NotFound
+from models.processes import running
 from storage.archive.base import Lock, StoredVersion, check_metadata
 
 _READ_ONLY = 0o444
@@ -30,16 +31,6 @@ _READ_ONLY = 0o444
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def check_key(key: str) -> str:
@@ -92,7 +83,7 @@ class LocalArchiveStore:
         """Remove the staged folders of writers no longer running (killed in the middle of a put)."""
         for folder in self._staging.iterdir():
             writer = folder.name.partition("-")[0]
-            if writer.isdigit() and not _running(int(writer)):
+            if writer.isdigit() and not running(int(writer)):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _version_dir(self, key: str, version_id: str | None) -> tuple[str, Path]:
