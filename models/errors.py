@@ -11,7 +11,7 @@
     │   └── ChannelRefused    the mail server refuses gongwen itself (login, TLS, sender address)
     ├── VerificationFailed    a check of stored data failed (exit 1)
     ├── DeliveryRejected      the mail server refused one recipient for good (5xx)
-    └── ServiceUnavailable    archive store or mail server unreachable: transient (exit 4)
+    └── ServiceUnavailable    archive store, mail server or database unreachable: transient (exit 4)
         └── DeliveryDeferred  a message not accepted this time (4xx, connection lost)
 
 Every error carries a Chinese message for the people who read it and, where it
@@ -83,7 +83,7 @@ class VerificationFailed(GongwenError):
 
 
 class ServiceUnavailable(GongwenError):
-    """An outside service (archive store, mail server) did not answer; try again later."""
+    """An outside service (archive store, mail server, database) did not answer; try again later."""
 
     exit_code = 4
 

@@ -4,6 +4,12 @@ SQLite runs in WAL mode with a busy timeout, and every transaction starts with
 ``BEGIN IMMEDIATE`` so that writers queue instead of failing: that is how the
 counter row is locked there. On PostgreSQL rows are locked with
 ``SELECT … FOR UPDATE`` (``with_for_update``) inside ordinary transactions.
+
+A PostgreSQL server that cannot be reached or drops the connection (stopped,
+restarted, crashed) is an outage like an archive or mail server that is down:
+the error becomes ServiceUnavailable (retried by the flows, exit 4 for the CLI),
+and the pool checks each connection before use, so the same process works again
+once the server is back. What the failed transaction did is rolled back.
 """
 
 from __future__ import annotations
@@ -14,8 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+
+from models.errors import ServiceUnavailable
 
 
 def sqlite_url(path: Path) -> str:
@@ -31,7 +41,21 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+    engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+    event.listen(engine, "handle_error", _server_unreachable)
+    return engine
+
+
+def _server_unreachable(context: ExceptionContext) -> ServiceUnavailable | None:
+    """A connection that cannot be made or was lost: ServiceUnavailable (the pool discards the
+    connection as before); a pre-ping's failure is left to the pool, which then reconnects."""
+    lost = context.is_disconnect or (
+        context.connection is None and isinstance(context.sqlalchemy_exception, OperationalError)
+    )
+    if context.is_pre_ping or not lost:
+        return None
+    reason = str(context.original_exception).strip().splitlines()[0][:200]
+    return ServiceUnavailable(f"数据库无法连接或连接中断（{reason}），请在数据库恢复后重试", "database")
 
 
 def _json_text(value: object) -> str:
