@@ -7,7 +7,7 @@ writes the change and appends the 审计日志 entry before the transaction comm
 - ``draft`` / ``revise``: 拟稿 and 退回修改 revisions (spec checked by 条例 rules);
 - ``submit``: 送审, starting a new review round;
 - ``decide``: 核稿 / 会签 / 签发 decisions (models.authorization); a refused
-  attempt is audited in a transaction of its own, then raised;
+  attempt is audited in a transaction of its own, then raised (so is a refused 拟稿);
 - ``withdraw``: 撤销 by the drafter;
 - ``register``: 登记 — the 发文字号 is taken in the same transaction (storage.counters);
   registering a registered document returns its number.
@@ -15,8 +15,10 @@ writes the change and appends the 审计日志 entry before the transaction comm
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,8 +99,10 @@ def check_draft(session: Session, spec: DocumentSpec, drafter: str) -> dict:
 
 
 def draft(db: Database, *, spec: DocumentSpec, drafter: str, warnings: list[str] = ()) -> Document:
-    """拟稿: check the spec against the 条例 rules and store a 草稿."""
-    with db.transaction() as session:
+    """拟稿: check the spec against the 条例 rules and store a 草稿. A drafter refused (no 拟稿 role, or
+    naming themself as 签发人) is audited as ``draft_refused``; bad input writes nothing."""
+    refused = {"actor": drafter, "action": "draft_refused", "detail": {"title": spec.title}}
+    with _refusal_audited(db, **refused), db.transaction() as session:
         document = documents.create_draft(session, spec=spec, drafter=drafter, **check_draft(session, spec, drafter))
         audit_log.append(
             session,
@@ -111,8 +115,9 @@ def draft(db: Database, *, spec: DocumentSpec, drafter: str, warnings: list[str]
 
 
 def revise(db: Database, *, document_id: int, spec: DocumentSpec, author: str) -> Document:
-    """退回修改 后重新拟稿: a new content version of a 草稿, by its drafter."""
-    with db.transaction() as session:
+    """退回修改 后重新拟稿: a new content version of a 草稿, by its drafter; a refusal is audited (``revise_refused``)."""
+    refused = {"actor": author, "action": "revise_refused", "document_id": document_id, "detail": {"title": spec.title}}
+    with _refusal_audited(db, **refused), db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
         if document.state != State.DRAFT.value:
             raise TransitionError(f"公文处于「{State(document.state).label}」状态，不能修改内容", "state")
@@ -149,18 +154,22 @@ def decide(
     db: Database, *, document_id: int, name: str, pin: str, approve: bool, opinion: str = "", on: dt.date | None = None
 ) -> Outcome:
     """核稿 / 会签 / 签发 decision; a refused attempt is audited, then raised."""
+    refused = {"actor": name, "action": "decision_refused", "document_id": document_id, "detail": {"approve": approve}}
+    with _refusal_audited(db, **refused), db.transaction() as session:
+        return _decide(session, document_id, name, pin, approve, opinion, on or today())
+
+
+@contextlib.contextmanager
+def _refusal_audited(
+    db: Database, *, actor: str, action: str, detail: dict, document_id: int | None = None
+) -> Iterator[None]:
+    """Let a NotAllowed raised in the block through, first audited as ``action`` with its reason."""
     try:
-        with db.transaction() as session:
-            return _decide(session, document_id, name, pin, approve, opinion, on or today())
+        yield
     except NotAllowed as refusal:
         with db.transaction() as session:
-            audit_log.append(
-                session,
-                actor=name,
-                action="decision_refused",
-                document_id=document_id,
-                detail={"approve": approve, "reason": refusal.message},
-            )
+            detail = {**detail, "reason": refusal.message}
+            audit_log.append(session, actor=actor, action=action, document_id=document_id, detail=detail)
         raise
 
 

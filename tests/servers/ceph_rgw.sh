@@ -212,6 +212,11 @@ rgw_frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw_thread_pool_size = 64
 rgw_dns_name = 127.0.0.1
 rgw_enable_usage_log = false
+# the ops log: every S3 request, allowed or refused, as one JSON line (user, access key, operation,
+# bucket, object, http_status, error_code) in log/ops.log: who tried what in the archive bucket
+rgw_enable_ops_log = true
+rgw_ops_log_rados = false
+rgw_ops_log_file_path = $DIR/log/ops.log
 EOF
 }
 

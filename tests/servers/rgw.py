@@ -57,6 +57,11 @@ class RgwServer:
     def auditor_arn(self) -> str:
         return f"arn:aws:iam:::user/{self.auditor_user}"
 
+    @property
+    def ops_log(self) -> Path:
+        """RGW's ops log: one JSON object per S3 request, refused ones included (user, operation, http_status)."""
+        return self.dir / "log" / "ops.log"
+
     def stop_gateway(self) -> None:
         """Stop radosgw alone (an S3 outage); the stored objects survive."""
         _run("stop-gateway", str(self.dir))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from models.directory import Directory
 from models.errors import InputError, RefusedDecision, TransitionError
 from models.lifecycle import State
 from models.spec import Approval
+from models.tables import Document
 from models.vocabulary import Role
 from storage import audit_log, documents, transitions
 from storage.directory_store import load_directory
@@ -122,7 +124,9 @@ def test_the_drafter_cannot_be_the_signer(db, notice, kaifeng):
     load(db, Directory(kaifeng.agencies, people, kaifeng.groups, kaifeng.counters, kaifeng.retention))
     with pytest.raises(RefusedDecision, match="不能作为本文的签发人"):
         transitions.draft(db, spec=notice, drafter=SIGNER)
-    assert audit_actions(db) == []
+    assert audit_actions(db) == ["draft_refused"]  # audited; no document stored
+    with db.transaction() as session:
+        assert session.exec(select(Document)).all() == []
 
 
 def test_deciding_a_draft_is_a_transition_error_and_audited(loaded, notice, pins):
