@@ -11,11 +11,15 @@
   gives the default 保管期限 per 文种.
 
 ``parse_directory`` validates everything and every cross reference before
-anything is stored, and names the first bad field.
+anything is stored, and names the first bad field. Names hold no control characters
+(models.validation.clean_text) and no path separator; an e-mail address is one every mail
+server takes (``check_address``); each 机关代字 belongs to one agency, so that no two
+documents can share a 发文字号.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -24,11 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.errors import InputError, NotFound
 from models.pin import hash_pin, is_pin_hash
 from models.refno import check_code
-from models.validation import input_error, strip_control_characters
+from models.validation import clean_text, input_error
 from models.vocabulary import DocType, Retention, Role
 
+_ATOM = r"[A-Za-z0-9_%+=-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})")
+
+
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
+Email = Annotated[str, Field(max_length=254)]  # checked by check_address when a directory file is loaded
 
 
 class _Entry(BaseModel):
@@ -98,7 +107,7 @@ class _PersonInput(_Entry):
     name: Name
     agency: Name
     roles: Annotated[list[Role], Field(max_length=6)] = []
-    pin: Annotated[str, Field(pattern=r"^\d{4,12}$")] | None = None
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,12}$")] | None = None
     pin_hash: str | None = None
     email: Email | None = None
     title: Annotated[str, Field(max_length=50)] | None = None
@@ -204,15 +213,40 @@ def parse_directory(data: Any) -> Directory:
     """Validate raw directory data (from YAML) into a Directory; PINs get hashed."""
     if not isinstance(data, dict):
         raise InputError("目录应为映射（键: 值）", "（根）")
-    cleaned, _ = strip_control_characters(data)
+    cleaned, _ = clean_text(data)
     try:
         raw = _DirectoryInput.model_validate(cleaned)
     except ValidationError as exc:
         raise input_error(exc) from None
     people = [_person(entry, i) for i, entry in enumerate(raw.people)]
     directory = Directory(raw.agencies, people, raw.groups, raw.counters, raw.retention)
+    _check_names_and_addresses(directory)
     check_references(directory)
     return directory
+
+
+def check_address(address: str, field: str) -> None:
+    """An e-mail address the 核发 message can carry to any SMTP server: ASCII only (no SMTPUTF8 needed),
+    a dot-atom local part, a domain of letters, digits and hyphens — a Chinese domain in its xn-- form."""
+    if len(address) > 254 or not _ADDRESS.fullmatch(address):
+        raise InputError(
+            f"「{address}」不是可用的电子邮件地址：应为英文字母、数字组成的 名称@域名（中文域名请写作 xn-- 形式）",
+            field,
+        )
+
+
+def _check_names_and_addresses(directory: Directory) -> None:
+    """Names hold no path separator (they are never paths); addresses are usable (``check_address``)."""
+    named = [(a, f"agencies[{i}]") for i, a in enumerate(directory.agencies)]
+    named += [(p, f"people[{i}]") for i, p in enumerate(directory.people)]
+    named += [(g, f"groups[{i}]") for i, g in enumerate(directory.groups)]
+    for entry, where in named:
+        for key in ("name", "short"):
+            name = getattr(entry, key, None)
+            if name is not None and ("/" in name or "\\" in name):
+                raise InputError(f"名称「{name}」不能含路径分隔符「/」或「\\」", f"{where}.{key}")
+        if getattr(entry, "email", None) is not None:
+            check_address(entry.email, f"{where}.email")
 
 
 def _person(entry: _PersonInput, index: int) -> Person:
@@ -227,10 +261,14 @@ def _person(entry: _PersonInput, index: int) -> Person:
 
 
 def check_references(directory: Directory) -> None:
-    """Every name used in the directory exists once, and nothing refers to itself."""
-    _unique([a.name for a in directory.agencies] + [a.short for a in directory.agencies if a.short], "agencies")
-    _unique([p.name for p in directory.people], "people", "name")
-    _unique([g.name for g in directory.groups], "groups", "name")
+    """Every name used in the directory exists once, nothing refers to itself, and each 机关代字 is one agency's."""
+    _unique(
+        [(a.name, f"agencies[{i}].name") for i, a in enumerate(directory.agencies)]
+        + [(a.short, f"agencies[{i}].short") for i, a in enumerate(directory.agencies) if a.short]
+    )
+    _unique([(p.name, f"people[{i}].name") for i, p in enumerate(directory.people)])
+    _unique([(g.name, f"groups[{i}].name") for i, g in enumerate(directory.groups)])
+    _unique([(a.code, f"agencies[{i}].code") for i, a in enumerate(directory.agencies) if a.code], "机关代字")
     for i, agency in enumerate(directory.agencies):
         if agency.parent is not None:
             parent = directory.agency(agency.parent, f"agencies[{i}].parent")
@@ -251,12 +289,12 @@ def check_references(directory: Directory) -> None:
             raise InputError(f"没有机关使用机关代字「{seed.code}」", f"counters[{i}].code")
 
 
-def _unique(names: list[str], field: str, key: str = "") -> None:
+def _unique(names: list[tuple[str, str]], what: str = "名称") -> None:
+    """The first repeated name, by the field where it appears again."""
     seen: set[str] = set()
-    for i, name in enumerate(names):
+    for name, field in names:
         if name in seen:
-            where = f"{field}[{i}].{key}" if key else field
-            raise InputError(f"名称「{name}」重复", where)
+            raise InputError(f"{what}「{name}」重复", field)
         seen.add(name)
 
 

@@ -2,8 +2,9 @@
 
 ``DocumentSpec`` holds the 公文要素 of GB/T 9704-2012 §7 as plain data with English
 keys; unknown keys, wrong types, impossible dates and over-long values are
-errors naming the field. ``parse_spec`` is the one way in: it strips control
-characters (with warnings) and turns pydantic's complaints into ``InputError``.
+errors naming the field, and so are dates outside 1949-10-01 … 2099-12-31. ``parse_spec`` is
+the one way in: it refuses control characters (models.validation.clean_text, tabs removed with
+a warning) and turns pydantic's complaints into ``InputError``.
 """
 
 from __future__ import annotations
@@ -16,24 +17,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from models.errors import InputError
 from models.refno import ReferenceNumber
-from models.validation import input_error, strip_control_characters
+from models.validation import clean_text, input_error
 from models.vocabulary import DocType, Retention, Secrecy, Urgency
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: The dates a 公文 of the People's Republic can bear (a year of four digits for the 发文字号).
+EARLIEST, LATEST = dt.date(1949, 10, 1), dt.date(2099, 12, 31)
 
 
 def _strict_date(value: Any) -> Any:
-    """成文日期 / 印发日期 as YYYY-MM-DD (a YAML date or a string of that form)."""
+    """成文日期 / 印发日期 as YYYY-MM-DD (a YAML date or a string of that form), between EARLIEST and LATEST."""
     if isinstance(value, dt.datetime):
         raise ValueError("应为日期 YYYY-MM-DD，不含时间")
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError(f"日期「{value}」应写作 YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"日期「{value}」不存在") from None
+    if not isinstance(value, dt.date):
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise ValueError(f"日期「{value}」应写作 YYYY-MM-DD")
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"日期「{value}」不存在") from None
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"日期「{value}」超出范围（{EARLIEST} 至 {LATEST}）")
+    return value
 
 
 def _one_or_many(value: Any) -> Any:
@@ -173,10 +178,10 @@ class DocumentSpec(_Strict):
 
 
 def parse_spec(data: Any) -> tuple[DocumentSpec, list[str]]:
-    """Validate raw spec data; return the spec and the control-character warnings."""
+    """Validate raw spec data; return the spec and the warnings (tabs removed)."""
     if not isinstance(data, dict):
         raise InputError("公文内容应为映射（键: 值）", "（根）")
-    cleaned, warnings = strip_control_characters(data)
+    cleaned, warnings = clean_text(data)
     try:
         return DocumentSpec.model_validate(cleaned), warnings
     except ValidationError as exc:

@@ -1,41 +1,91 @@
 """Turning raw input into clean data, and pydantic's complaints into InputError.
 
-- ``strip_control_characters``: 条例-ready text keeps line breaks only; every other
-  character in U+0000–U+001F (and U+007F) is removed, and each field that lost
-  any is reported as a warning (they would break the layout of a printed 公文).
+- ``clean_text``: the text of a 公文 is what is printed, so characters that change or hide what
+  is printed are refused, naming the field: C0 and C1 control characters (all but line breaks and
+  tabs), bidirectional overrides and isolates, zero-width and other invisible format characters,
+  line and paragraph separators, surrogates and noncharacters. Line breaks become ``\\n``; tabs
+  are removed, each field that lost any reported as a warning. Keys must be text, and values plain
+  data (no ``!!binary`` bytes, no sets).
 - ``input_error``: the first pydantic error as an InputError whose field is the
   dotted path (``attachments[0].title``) and whose reason is in Chinese.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from pydantic import ValidationError
 
 from models.errors import InputError
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+#: Characters refused in any text: Unicode's Cc (but \n and \t), Cf, Zl, Zp and Cs, and the noncharacters.
+REFUSED_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufdd0-\ufdef\ufeff"
+    "\ufff9-\ufffb\ufffe\uffff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(1, 17))
+    + "]"
+)
+_PLAIN = (str, int, float, bool, type(None), dt.date, list, dict)
 
 
-def strip_control_characters(value: Any, path: str = "") -> tuple[Any, list[str]]:
-    """Remove control characters (all but \\n) from every string inside ``value``."""
+def clean_text(value: Any, path: str = "") -> tuple[Any, list[str]]:
+    """``value`` with CRLF as LF and tabs removed, and the warnings; InputError for any refused character."""
     warnings: list[str] = []
 
     def clean(item: Any, where: str) -> Any:
         if isinstance(item, str):
-            cleaned, count = _CONTROL.subn("", item.replace("\r\n", "\n"))
-            if count:
-                warnings.append(f"{where or '（根）'}：已删除 {count} 个控制字符")
-            return cleaned
+            _check_characters(item, where)
+            text = item.replace("\r\n", "\n")
+            if "\r" in text:
+                raise InputError("含控制字符 U+000D（单独的回车符），公文中不能出现", where or "（根）")
+            if "\t" in text:
+                warnings.append(f"{where or '（根）'}：已删除 {text.count(chr(9))} 个制表符")
+                text = text.replace("\t", "")
+            return text
         if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise InputError("键应为文本", join_path(where, _key_text(key)))
+                _check_characters(key, join_path(where, _escaped(key)), "键名")
             return {key: clean(val, join_path(where, key)) for key, val in item.items()}
         if isinstance(item, list):
             return [clean(val, f"{where}[{i}]") for i, val in enumerate(item)]
+        if not isinstance(item, _PLAIN):
+            kind = "二进制数据（!!binary）" if isinstance(item, bytes) else f"「{type(item).__name__}」"
+            raise InputError(f"不支持{kind}，应为文本、数字、日期、列表或映射", where or "（根）")
         return item
 
     return clean(value, path), warnings
+
+
+def _check_characters(text: str, where: str, what: str = "") -> None:
+    found = REFUSED_CHARACTERS.search(text)
+    if found is not None:
+        char = found.group()
+        name = unicodedata.name(char, "") or {"Cs": "代理码位", "Cn": "非字符"}.get(unicodedata.category(char), "")
+        raise InputError(
+            f"{what}含控制字符 U+{ord(char):04X}（{name}，第 {found.start() + 1} 个字符），公文中不能出现",
+            where or "（根）",
+        )
+
+
+def _key_text(key: Any) -> str:
+    """A non-text key as it was written: null, true, 1, 2022-04-29."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    return str(key)
+
+
+def _escaped(text: str) -> str:
+    """A key for a field path, its refused characters escaped (``title\\x00``)."""
+    return REFUSED_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def join_path(prefix: str, key: Any) -> str:

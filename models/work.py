@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from models.directory import Agency, Directory
 from models.errors import InputError, NotAllowed
 from models.spec import IsoDate
-from models.validation import input_error, strip_control_characters
+from models.validation import clean_text, input_error
 
 #: 季度 names, as a 通报 writes them.
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
@@ -127,7 +127,7 @@ class ReportInput(_Strict):
 
 def parse_report(data: dict) -> ReportInput:
     """Validate raw report data; InputError naming the field."""
-    cleaned, _ = strip_control_characters(data)
+    cleaned, _ = clean_text(data)
     cleaned = {key: value.strip() if isinstance(value, str) else value for key, value in cleaned.items()}
     try:
         return ReportInput.model_validate(cleaned)

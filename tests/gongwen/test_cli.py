@@ -187,10 +187,15 @@ def test_wrong_state_exits_3(capsys, home):
     assert error["field"] == "state" and "草稿" in error["error"]
 
 
-def test_control_characters_are_removed_with_a_warning(capsys, home, tmp_path):
+def test_control_characters_are_refused_and_tabs_removed_with_a_warning(capsys, home, tmp_path):
+    before = snapshot(home)
     spec = write_spec(tmp_path, "ctl.yaml", title="关于印发\x07方案的通知")
+    code, error = run_json(capsys, home, "draft", str(spec), "--as", "郭佳佳")
+    assert (code, error["field"]) == (2, "title") and "U+0007" in error["error"]
+    assert snapshot(home) == before
+    spec = write_spec(tmp_path, "tab.yaml", title="关于印发\t方案的通知")
     code, out, err = run(capsys, home, "--json", "draft", str(spec), "--as", "郭佳佳")
     assert code == 0
-    assert json.loads(out)["warnings"] == ["title：已删除 1 个控制字符"]
+    assert json.loads(out)["warnings"] == ["title：已删除 1 个制表符"]
     code, out, _ = run(capsys, home, "show", str(json.loads(out)["id"]))
     assert "关于印发方案的通知" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.headerregistry import Address
 from typing import Any
 
 import pytest
@@ -179,8 +180,18 @@ def test_counter_seed_for_unknown_code(kf_variant: Callable[[], dict[str, Any]])
             "agencies[0].parent",
             "循环",
         ),
-        ({"agencies": [{"name": "甲"}, {"name": "甲"}]}, "agencies", "「甲」重复"),
-        ({"agencies": [{"name": "甲", "short": "乙"}, {"name": "乙"}]}, "agencies", "「乙」重复"),
+        ({"agencies": [{"name": "甲"}, {"name": "甲"}]}, "agencies[1].name", "「甲」重复"),
+        ({"agencies": [{"name": "甲", "short": "乙"}, {"name": "乙"}]}, "agencies[0].short", "「乙」重复"),
+        (
+            {"agencies": [{"name": "甲", "code": "甲"}, {"name": "乙", "code": "乙"}, {"name": "丙", "code": "甲"}]},
+            "agencies[2].code",
+            "机关代字「甲」重复",
+        ),
+        ({"agencies": [{"name": "甲/乙"}]}, "agencies[0].name", "路径分隔符"),
+        ({"agencies": [{"name": "甲", "short": "..\\甲"}]}, "agencies[0].short", "路径分隔符"),
+        ({"agencies": [{"name": "甲\x00"}]}, "agencies[0].name", "U+0000"),
+        ({"agencies": [{"name": "\u202e甲"}]}, "agencies[0].name", "U+202E"),
+        ({"groups": [{"name": "组/一", "members": ["组"]}]}, "groups[0].name", "路径分隔符"),
         ({"agencies": [{"name": "甲", "code": "甲字"}]}, "agencies[0].code", "「字」"),
         ({"agencies": [{"name": "甲", "code": "甲-1"}]}, "agencies[0].code", "甲-1"),
         ({"agencies": [{"name": ""}]}, "agencies[0].name", "不能为空"),
@@ -253,6 +264,9 @@ def test_directory_must_be_a_mapping(data: Any) -> None:
         ({"pin_hash": None, "pin": 123456}, "people[1].pin", "应为文本"),
         ({"pin_hash": None, "pin": "12a4"}, "people[1].pin", ""),
         ({"pin_hash": None, "pin": "123"}, "people[1].pin", ""),
+        ({"pin_hash": None, "pin": "４１７３０５"}, "people[1].pin", ""),
+        ({"pin_hash": None, "pin": "٤١٧٣٠٥"}, "people[1].pin", ""),
+        ({"name": "../李四"}, "people[1].name", "路径分隔符"),
         ({"agency": "乙"}, "people[1].agency", "「乙」"),
         ({"name": "张三"}, "people[1].name", "「张三」重复"),
         ({"password": "x"}, "people[1].password", "未知字段"),
@@ -267,6 +281,44 @@ def test_bad_person(pin_hash: str, person: dict[str, Any], field: str, part: str
     assert part in error.message
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "张三@kaifeng.example.cn",
+        "zhang@开封.中国",
+        "ｚｈａｎｇ@kaifeng.example.cn",
+        "zhang@localhost",
+        "zhang san@kaifeng.example.cn",
+        "zhang<san@kaifeng.example.cn",
+        "zhang,san@kaifeng.example.cn",
+        "zhang..san@kaifeng.example.cn",
+        ".zhang@kaifeng.example.cn",
+        "zhang@kaifeng..example.cn",
+        "zhang@-kaifeng.example.cn",
+        '"zhang san"@kaifeng.example.cn',
+        "zhang@kaifeng.example.cn\nBcc: x@y.cn",
+        "郭佳佳 <zhang@kaifeng.example.cn>",
+    ],
+)
+def test_addresses_the_message_builder_refuses_are_refused_at_load(address: str) -> None:
+    """An address that passes here must be one a 核发 message can carry (no SMTPUTF8, one mailbox)."""
+    for data in (
+        {"agencies": [{"name": "甲", "email": address}]},
+        {"agencies": [{"name": "甲"}], "people": [{"name": "张三", "agency": "甲", "pin": "1234", "email": address}]},
+    ):
+        error = _error(lambda data=data: parse_directory(data))
+        assert error.field in ("agencies[0].email", "people[0].email")
+        assert "电子邮件地址" in error.message
+
+
+@pytest.mark.parametrize(
+    "address", ["kfsfld@163.com", "zhang.san+gw@kaifeng.example.cn", "a_b-c@xn--fiqs8s.xn--fiqs8s"]
+)
+def test_usable_addresses_pass_and_the_message_builder_takes_them(address: str) -> None:
+    directory = parse_directory({"agencies": [{"name": "甲", "email": address}]})
+    assert str(Address(display_name="甲", addr_spec=directory.agency("甲").email)).endswith(f"<{address}>")
+
+
 @pytest.mark.parametrize(("key", "value"), [("pin", "12a4"), ("email", "not-an-email")])
 def test_pattern_mismatch_message_is_chinese(key: str, value: str) -> None:
     person = {"name": "张三", "agency": "甲", "roles": [], key: value}
@@ -274,7 +326,7 @@ def test_pattern_mismatch_message_is_chinese(key: str, value: str) -> None:
         person["pin_hash"] = hash_pin("1234", b"\x00" * 16)
     error = _error(lambda: parse_directory({"agencies": [{"name": "甲"}], "people": [person]}))
     assert error.field == f"people[0].{key}"
-    assert "String should match" not in error.message
+    assert "String should match" not in error.message and error.message.isascii() is False
 
 
 def test_pin_is_never_stored_plain(kf: Directory, kf_pins: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from models.errors import InputError
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec, parse_spec
+from models.validation import REFUSED_CHARACTERS
 from models.vocabulary import DocType, Retention, Secrecy
 
 MINIMAL = {"doc_type": "通知", "issuer": "市政府", "title": "关于测试的通知", "to": ["市公安局"], "body": "正文。"}
@@ -140,6 +142,11 @@ BAD_DATES = [
     ("2022年4月29日", "YYYY-MM-DD"),
     (20220429, "YYYY-MM-DD"),
     (dt.datetime(2022, 4, 29, 10, 30), "不含时间"),
+    ("0001-01-01", "超出范围"),
+    ("1949-09-30", "超出范围"),
+    ("2100-01-01", "超出范围"),
+    (dt.date(9999, 12, 31), "超出范围"),
+    ("２０２２-０４-２９", "YYYY-MM-DD"),
 ]
 
 
@@ -159,7 +166,7 @@ def test_bad_date_names_the_field(value: Any, part: str) -> None:
     assert part in error.message
 
 
-@pytest.mark.parametrize("value", ["2022-04-29", dt.date(2022, 4, 29), "2024-02-29"])
+@pytest.mark.parametrize("value", ["2022-04-29", dt.date(2022, 4, 29), "2024-02-29", "1949-10-01", "2099-12-31"])
 def test_good_dates(value: Any) -> None:
     spec, _ = parse_spec(_with(date=value, print_date=value))
     assert spec.date == spec.print_date
@@ -253,11 +260,82 @@ def test_limits_themselves_are_allowed() -> None:
 # -- control characters ---------------------------------------------------------------
 
 
-def test_control_characters_are_stripped_with_a_warning() -> None:
-    spec, warnings = parse_spec(_with(title="关于\x00印发\x07的通知", body="第一段\n\n第二\t段\x1f\x7f"))
-    assert spec.title == "关于印发的通知"
-    assert spec.body == "第一段\n\n第二段"
-    assert warnings == ["title：已删除 2 个控制字符", "body：已删除 3 个控制字符"]
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\x00", "NUL"),
+        ("\x07", "BEL"),
+        ("\x0b", "VT"),
+        ("\x1b", "ESC"),
+        ("\x7f", "DEL"),
+        ("\x85", "NEL"),
+        ("\u2028", "LINE SEPARATOR"),
+        ("\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+        ("\u2067", "RIGHT-TO-LEFT ISOLATE"),
+        ("\u200b", "ZERO WIDTH SPACE"),
+        ("\ufeff", "ZERO WIDTH NO-BREAK SPACE"),
+        ("\ud800", "代理码位"),
+        ("\uffff", "非字符"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_field(char: str, name: str) -> None:
+    error = _error(_with(title=f"关于{char}印发的通知"))
+    assert error.field == "title"
+    assert f"U+{ord(char):04X}" in error.message and "第 3 个字符" in error.message
+    assert name in error.message or char in "\x00\x07\x0b\x1b\x7f\x85"
+
+
+def test_nested_control_characters_name_the_path() -> None:
+    cases = {
+        "attachments[0].title": _with(attachments=[{"title": "附件\x0b一", "body": "b"}]),
+        "approval.review[0]": _with(approval={"review": ["李红\x00梅"]}),
+        "approval.sign": _with(approval={"sign": "陈立\x1b新"}),
+        "to[1]": _with(to=["市公安局", "市\x08商务局"]),
+        "attachments[0].table.rows[0][0]": _with(
+            attachments=[{"title": "表", "body": "b", "table": {"columns": ["甲"], "rows": [["\u202e乙"]]}}]
+        ),
+    }
+    for field, data in cases.items():
+        assert _error(data).field == field
+
+
+def test_refused_characters_are_exactly_the_invisible_ones() -> None:
+    """Unicode's Cc (but \\n, \\t and \\r, checked apart), Cf, Zl, Zp and Cs, and the noncharacters."""
+
+    def invisible(char: str) -> bool:
+        code = ord(char)
+        kind = unicodedata.category(char)
+        return (kind in ("Cc", "Cf", "Zl", "Zp", "Cs") and char not in "\n\t\r") or (
+            (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF
+        )
+
+    # U+13439–U+1343F became format characters after this Python's Unicode version
+    differ = [hex(c) for c in range(0x110000) if bool(REFUSED_CHARACTERS.match(chr(c))) != invisible(chr(c))]
+    assert set(differ) <= {hex(c) for c in range(0x13439, 0x13440)}
+
+
+def test_key_with_a_control_character_is_named_escaped() -> None:
+    error = _error({**_with(), "title\x00": "x"})
+    assert error.field == "title\\x00"
+
+
+@pytest.mark.parametrize(
+    ("key", "field"), [(1, "1"), (None, "null"), (True, "true"), (dt.date(2022, 4, 29), "2022-04-29")]
+)
+def test_keys_must_be_text(key: Any, field: str) -> None:
+    error = _error({**_with(), key: "x"})
+    assert (error.field, error.message) == (field, "键应为文本")
+
+
+def test_binary_values_are_refused() -> None:
+    error = _error(_with(title=b"\xff\xd8"))
+    assert error.field == "title" and "!!binary" in error.message
+
+
+def test_tabs_are_removed_with_a_warning() -> None:
+    spec, warnings = parse_spec(_with(title="关于\t印发的通知", body="第一段\n\n第二\t段\t"))
+    assert (spec.title, spec.body) == ("关于印发的通知", "第一段\n\n第二段")
+    assert warnings == ["title：已删除 1 个制表符", "body：已删除 2 个制表符"]
 
 
 def test_newlines_are_kept_and_crlf_becomes_lf() -> None:
@@ -266,36 +344,9 @@ def test_newlines_are_kept_and_crlf_becomes_lf() -> None:
     assert warnings == []
 
 
-def test_lone_carriage_return_is_a_control_character() -> None:
-    spec, warnings = parse_spec(_with(note="联系人\r张三"))
-    assert spec.note == "联系人张三"
-    assert warnings == ["note：已删除 1 个控制字符"]
-
-
-def test_nested_control_characters_name_the_path() -> None:
-    spec, warnings = parse_spec(
-        _with(
-            attachments=[{"title": "附件\x0b一", "body": "b"}],
-            approval={"review": ["李红\x00梅"], "sign": "陈立\x1b新"},
-            to=["市公安局", "市\x08商务局"],
-        )
-    )
-    assert spec.attachments[0].title == "附件一"
-    assert spec.approval is not None and spec.approval.review == ["李红梅"] and spec.approval.sign == "陈立新"
-    assert spec.to == ["市公安局", "市商务局"]
-    assert sorted(warnings) == sorted(
-        [
-            "attachments[0].title：已删除 1 个控制字符",
-            "approval.review[0]：已删除 1 个控制字符",
-            "approval.sign：已删除 1 个控制字符",
-            "to[1]：已删除 1 个控制字符",
-        ]
-    )
-
-
-def test_title_of_only_control_characters_is_empty() -> None:
-    error = _error(_with(title="\x00\x01"))
-    assert (error.field, error.message) == ("title", "不能为空")
+def test_lone_carriage_return_is_refused() -> None:
+    error = _error(_with(note="联系人\r张三"))
+    assert error.field == "note" and "U+000D" in error.message
 
 
 # -- ref in a spec ----------------------------------------------------------------------
