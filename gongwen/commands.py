@@ -17,7 +17,7 @@ from flows import distribution, issuing
 from gongwen import lifecycle
 from gongwen.app import App
 from gongwen.demo import run_demo
-from gongwen.desk import LIFECYCLE, Desk
+from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
 from gongwen.output import Output
 from gongwen.server import prefect_environment, running_prefect_server, serve_deployments
@@ -156,11 +156,7 @@ def submit(ctx: Context, doc: int) -> None:
         state = transitions.submit(ctx.app.db, document_id=doc)
         ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
         return
-    lifecycle.check_can_start(ctx.app.db, desk, document_id=doc)
-    run_id = desk.run_deployment(LIFECYCLE, {"document_id": doc})
-    review.attach_run(ctx.app.db, document_id=doc, flow_run_id=run_id)
-    desk.wait(run_id)
-    now = review.stage(ctx.app.db, document_id=doc)
+    run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc)
     ctx.out.done(
         {"id": doc, "state": now.state.value, "flow_run_id": run_id, "waiting_for": list(now.eligible)},
         f"公文 {doc} 已送审（流程运行 {run_id}），当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理",

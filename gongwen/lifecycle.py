@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongwen.desk import Desk
+from gongwen.desk import LIFECYCLE, Desk
 from models.errors import NotAllowed, RefusedDecision, TransitionError
 from models.lifecycle import State
 from storage import documents, review
@@ -26,6 +26,16 @@ def check_can_start(db: Database, desk: Desk, *, document_id: int) -> None:
         raise TransitionError(f"公文处于「{State(document.state).label}」状态，不能送审", "state")
     if document.flow_run_id and not desk.state(document.flow_run_id).is_final():
         raise NotAllowed(f"公文 {document_id} 已由流程运行 {document.flow_run_id} 办理", "DOC")
+
+
+def start(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.ReviewStage]:
+    """送审 through the Prefect API: start the document's lifecycle run and wait until it shows its first
+    form (or has finished); the run's id and the document's stage."""
+    check_can_start(db, desk, document_id=document_id)
+    run_id = desk.run_deployment(LIFECYCLE, {"document_id": document_id})
+    review.attach_run(db, document_id=document_id, flow_run_id=run_id)
+    desk.wait(run_id)
+    return run_id, review.stage(db, document_id=document_id)
 
 
 def answer_form(

@@ -41,7 +41,8 @@ class Served:
 
     @property
     def app(self) -> App:
-        return App(Settings(home=self.home, archive="local", mail="outbox"))
+        database = self.extra_env.get("GONGWEN_DATABASE_URL")
+        return App(Settings(home=self.home, archive="local", mail="outbox", database_url=database))
 
     def desk(self, timeout: float = 120) -> Desk:
         return Desk(self.prefect.api_url, timeout=timeout)
