@@ -5,7 +5,9 @@ it writes or sends anything, plans one delivery per recipient, then claims, send
 records them (storage.deliveries: at most one message per recipient, whatever
 crashes or reruns). A transient error (4xx, server down) is retried with exponential
 backoff; if it persists, the run stops: what was sent stays sent, the rest stays
-待发送, the document stays 已归档, and ServiceUnavailable says to run it again. A
+待发送, the document stays 已归档, and ServiceUnavailable says to run it again. Messages
+the server accepted while the database was down are recorded once it is back (the run
+waits up to ``MailOptions.record_patience``): only this run knows they went. A
 server that refuses the channel itself (wrong password, untrusted certificate:
 ChannelRefused) stops the run the same way at once, without retries. A
 permanent refusal of one recipient (5xx) marks that delivery 失败 and the others
@@ -65,8 +67,10 @@ from storage.printing import printed_files
 @dataclass(frozen=True)
 class MailOptions:
     """How messages are sent: From address, .docx or not, attempts with backoff (seconds, doubling
-    from ``backoff``; ``sleep`` waits, tests pass their own), and how many deliveries are claimed
-    and recorded per transaction (``batch``)."""
+    from ``backoff``; ``sleep`` waits, tests pass their own), how many deliveries are claimed
+    and recorded per transaction (``batch``), and how long a run waits for a database that is
+    down to record the messages the server accepted (``record_patience``, seconds; less than
+    SETTLE_GRACE, so nobody settles a claim the run may still record)."""
 
     sender: str
     attach_docx: bool = False
@@ -74,6 +78,7 @@ class MailOptions:
     backoff: float = 1.0
     batch: int = 10
     sleep: Callable[[float], None] = time.sleep
+    record_patience: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,23 @@ def _send_claims(
                 return len(accepted), outcome.error
         return len(accepted), None
     finally:  # what went is recorded whatever happens next
-        deliveries.record_sent(db, attempts=accepted)
+        _record_sent(db, accepted, options)
+
+
+def _record_sent(db: Database, accepted: dict[int, int], options: MailOptions) -> None:
+    """Record the messages the server accepted, waiting for a database that is down (backoff from
+    ``options.backoff``, doubling up to 10 s) for ``options.record_patience`` seconds at most: a claim
+    left unrecorded stays uncertain until a person settles it."""
+    deadline, wait = time.monotonic() + options.record_patience, max(options.backoff, 0.1)
+    while True:
+        try:
+            deliveries.record_sent(db, attempts=accepted)
+            return
+        except ServiceUnavailable:
+            if time.monotonic() + wait > deadline:
+                raise
+            options.sleep(wait)
+            wait = min(wait * 2, 10.0)
 
 
 def _stopped(

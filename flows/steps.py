@@ -5,8 +5,8 @@ number already taken, 印制 leaves a printed document alone, 归档 finds the p
 already written, 核发 never sends a recipient a second copy — and persists its
 result, so a flow run that resumes, retries or starts again after a crash gets
 the earlier result back instead of doing the work twice. Only transient IO
-errors (an archive or mail server that is down: ServiceUnavailable) are retried;
-a domain error fails at once.
+errors (an archive or mail server or the database that is down: ServiceUnavailable)
+are retried; a domain error fails at once.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ def transient(task: Any, task_run: Any, state: Any) -> bool:
 _RETRIED = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": transient}
 
 
-@task(name="登记", persist_result=True)
+@task(name="登记", persist_result=True, **_RETRIED)
 def register(document_id: int) -> str:
     """登记: the 发文字号, taken once."""
     return str(transitions.register(services().db, document_id=document_id))
 
 
-@task(name="印制", persist_result=True)
+@task(name="印制", persist_result=True, **_RETRIED)
 def print_files(document_id: int) -> int | None:
     """印制: the .docx and the PDF/A; the PDF's page count."""
     s = services()

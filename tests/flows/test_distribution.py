@@ -20,10 +20,13 @@ from models.errors import ChannelRefused, InputError, NotAllowed, NotFound, Serv
 from models.lifecycle import State
 from models.tables import AuditEvent
 from storage import audit_log, deliveries, documents
+from storage.database import Database
 from storage.deliveries import Settlement
 from storage.directory_store import save_directory
+from storage.migrations import upgrade
 from storage.printing import printed_files
 from tests.flows.dispatch_helpers import SENDER, ack_code, archived_notice, by_address, channel, options
+from tests.servers.postgres import PrivatePostgres, running_postgres
 from tests.servers.smtp import SMTP_LOGIN
 from tests.storage.helpers import audit_actions
 
@@ -388,3 +391,43 @@ def test_a_refused_login_stops_the_run_and_leaves_every_delivery_waiting(archive
     report = dispatch(db, tls_channel(password), document_id=document_id, options=options())
     assert (report.state, report.sent_now, report.uncertain) == (State.DISPATCHED, 32, [])  # no claim was left
     assert len(smtp_tls.recipients()) == 32 and all(smtp_tls.recorder.tls)
+
+
+class CrashingDatabase:
+    """The SMTP channel, with the database crashing right after the server accepted the ``after``-th message."""
+
+    def __init__(self, inner: SmtpChannel, postgres: PrivatePostgres, after: int) -> None:
+        self.inner, self.postgres, self.after, self.sent = inner, postgres, after, 0
+
+    def send(self, message) -> None:
+        self.inner.send(message)
+        self.sent += 1
+        if self.sent == self.after:
+            self.postgres.crash()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_messages_accepted_while_the_database_is_down_are_recorded_once_it_is_back(
+    smtp, kaifeng, notice, pins, tmp_path
+):
+    """The database crashes mid-batch: the run waits for it to record what went, so no delivery is left
+    uncertain, the document is 已核发 and each recipient got one message."""
+    with running_postgres() as postgres:
+        db = Database.from_url(postgres.url)
+        upgrade(db.engine)
+        document_id = archived_notice(db, kaifeng, notice, pins, tmp_path / "archive")
+        waited = []
+
+        def wait(seconds: float) -> None:  # the database is back after the first wait
+            waited.append(seconds)
+            if not postgres.up:
+                postgres.start()
+
+        crashing = CrashingDatabase(channel(smtp), postgres, after=3)
+        report = dispatch(db, crashing, document_id=document_id, options=options(sleep=wait))
+        assert waited and report.state is State.DISPATCHED and report.uncertain == []
+        assert statuses(db, document_id) == {DeliveryStatus.SENT.value: 32}
+        assert Counter(Counter(smtp.recipients()).values()) == {1: 32}
+        db.dispose()

@@ -1,11 +1,9 @@
 """A private PostgreSQL 15 server for tests that stop it: the shared one at 127.0.0.1:5432 must stay up.
 
-    server = PrivatePostgres()
-    server.start()
-    Database.from_url(server.url)
-    server.crash()   # pg_ctl stop -m immediate: every connection cut, no checkpoint
-    server.start()   # recovers from its WAL
-    server.remove()
+    with running_postgres() as server:
+        Database.from_url(server.url)
+        server.crash()   # pg_ctl stop -m immediate: every connection cut, no checkpoint
+        server.start()   # recovers from its WAL
 
 Runs as the ``postgres`` user (initdb and postgres refuse root) in a folder of its own under the
 system's temporary folder, on a free port of 127.0.0.1, with fsync off: a crash of the server process
@@ -17,6 +15,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.servers.smtp import free_port
@@ -77,3 +77,14 @@ class PrivatePostgres:
             timeout=60,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[PrivatePostgres]:
+    """A started private server, removed at the end."""
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

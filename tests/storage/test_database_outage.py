@@ -11,15 +11,13 @@ from sqlalchemy import text
 from models.errors import ServiceUnavailable
 from storage.database import Database
 from tests.gongwen.cli_runner import run_json
-from tests.servers.postgres import PrivatePostgres
+from tests.servers.postgres import PrivatePostgres, running_postgres
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    server.start()
-    yield server
-    server.remove()
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture
