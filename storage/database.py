@@ -21,8 +21,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlmodel import Session
 
 from models.errors import ServiceUnavailable
@@ -54,7 +55,11 @@ def _server_unreachable(context: ExceptionContext) -> ServiceUnavailable | None:
     )
     if context.is_pre_ping or not lost:
         return None
-    reason = str(context.original_exception).strip().splitlines()[0][:200]
+    return _unavailable(context.original_exception)
+
+
+def _unavailable(error: BaseException) -> ServiceUnavailable:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
     return ServiceUnavailable(f"数据库无法连接或连接中断（{reason}），请在数据库恢复后重试", "database")
 
 
@@ -97,6 +102,31 @@ class Database:
         """One transaction: committed when the block ends, rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def raw_connection(self) -> Iterator[PoolProxiedConnection]:
+        """A pooled driver connection, for code that speaks the driver itself (登记's psycopg pipeline),
+        back to the pool at the end. A server that cannot be reached or drops the connection is
+        ServiceUnavailable here too (the connection is discarded)."""
+        pooled = None
+        try:
+            pooled = self.engine.raw_connection()
+            yield pooled
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as error:
+            if self.is_sqlite or not self._lost(error, pooled):
+                raise
+            if pooled is not None:
+                pooled.invalidate(error)
+            raise _unavailable(error) from error
+        finally:
+            if pooled is not None:
+                pooled.close()
+
+    def _lost(self, error: BaseException, pooled: PoolProxiedConnection | None) -> bool:
+        if pooled is None:  # checking out failed: the server cannot be reached
+            return isinstance(error, (DBAPIError, self.engine.dialect.loaded_dbapi.OperationalError))
+        original = error.orig if isinstance(error, DBAPIError) else error
+        return self.engine.dialect.is_disconnect(original, pooled.dbapi_connection, None)
 
     def dispose(self) -> None:
         self.engine.dispose()

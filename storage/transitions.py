@@ -493,15 +493,15 @@ def _register_postgresql(db: Database, document_id: int, actor: str) -> Referenc
     """PostgreSQL through psycopg: lock the document, then the statement and COMMIT in one pipeline.
 
     Runs on the pooled psycopg connection itself, without SQLAlchemy's execution layer (its
-    events included; errors are psycopg's own). psycopg starts the transaction with the
+    events included; errors are psycopg's own, but a lost server is ServiceUnavailable as
+    everywhere: Database.raw_connection). psycopg starts the transaction with the
     first statement and, from the fifth use on a connection, runs each statement prepared
     on the server. Whatever is not committed is rolled back when the connection goes back
     to the pool (a failed statement makes the pipeline skip the COMMIT).
     """
     from psycopg.rows import namedtuple_row  # loaded already by the engine's dialect; not for SQLite
 
-    pooled = db.engine.raw_connection()  # checked out of the pool as usual (pre-ping included)
-    try:
+    with db.raw_connection() as pooled:  # checked out of the pool as usual (pre-ping included)
         sql = _postgresql_statements(db.engine.dialect)  # (compiled once the dialect knows the server)
         connection = pooled.driver_connection
         with connection.cursor(row_factory=namedtuple_row) as cursor:
@@ -518,8 +518,6 @@ def _register_postgresql(db: Database, document_id: int, actor: str) -> Referenc
                 cursor.execute(*sql.register(parameters))
                 connection.commit()
             return registration.number(cursor.fetchone().serial)
-    finally:
-        pooled.close()
 
 
 @dataclass(frozen=True)

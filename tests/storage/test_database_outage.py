@@ -1,5 +1,6 @@
-"""A PostgreSQL server that crashes and comes back: ServiceUnavailable while it is down, the same
-Database (its pool) works again afterwards, and the CLI exits 4 naming the database, no traceback."""
+"""A PostgreSQL server that crashes and comes back: ServiceUnavailable while it is down (transactions
+and 登记's own psycopg pipeline), the same Database (its pool) works again afterwards, and the CLI
+exits 4 naming the database, no traceback."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 from sqlalchemy import text
 
 from models.errors import ServiceUnavailable
+from storage import transitions
 from storage.database import Database
+from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run_json
 from tests.servers.postgres import PrivatePostgres, running_postgres
+from tests.storage.helpers import load, signed_document
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,22 @@ def test_a_transaction_cut_by_the_crash_is_unavailable_and_rolled_back(postgres)
     postgres.start()
     with db.transaction() as session:
         assert session.connection().execute(text("SELECT count(*) FROM kept")).scalar_one() == 0
+    db.dispose()
+
+
+def test_registration_on_a_crashed_server_is_unavailable_and_takes_its_number_once_it_is_back(
+    postgres, kaifeng, notice, pins
+):
+    """登记 speaks psycopg itself (one pipeline): a crashed server is ServiceUnavailable there too."""
+    db = Database.from_url(postgres.url)
+    upgrade(db.engine)
+    load(db, kaifeng)
+    document = signed_document(db, notice, pins)
+    postgres.crash()
+    with pytest.raises(ServiceUnavailable):
+        transitions.register(db, document_id=document.id)
+    postgres.start()
+    assert transitions.register(db, document_id=document.id).serial == 3  # the directory's counter is at 2
     db.dispose()
 
 
