@@ -12,7 +12,10 @@ refusal concerns exactly that recipient:
   offered, a certificate that does not verify, a 5xx answer to MAIL FROM (the
   sending address) → ChannelRefused: no message can go until the settings change;
 - a 4xx answer, a refused or lost connection, a timeout, any other SMTP error
-  → DeliveryDeferred (retried, the delivery stays 待发送).
+  → DeliveryDeferred (retried, the delivery stays 待发送);
+- but a connection lost (or timed out) after the message's last byte went, while
+  waiting for the server's answer → DeliveryUncertain: the server may have taken
+  it, so it is not sent again (SMTP cannot tell; a second copy is worse).
 """
 
 from __future__ import annotations
@@ -24,9 +27,29 @@ from typing import Literal
 
 from delivery.base import recipient_addresses
 from delivery.wire import wire_bytes
-from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected
+from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected, DeliveryUncertain
 
 Security = Literal["none", "starttls", "ssl"]
+
+
+class _MessageSent:
+    """smtplib's client, noting when the whole of a message has gone (``message_sent``): DATA's
+    payload is sent in one piece ending with CRLF.CRLF, then the server's answer is read."""
+
+    message_sent = False
+
+    def send(self, s) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.message_sent = True
+
+
+class _Smtp(_MessageSent, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_MessageSent, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpChannel:
@@ -46,15 +69,15 @@ class SmtpChannel:
         self.host, self.port, self.security = host, port, security
         self.user, self.password, self.sender, self.timeout = user, password, sender, timeout
         self.ssl_context = ssl_context
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _Smtp | _SmtpSsl | None = None
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _Smtp | _SmtpSsl:
         if self._smtp is None:
             context = self.ssl_context or ssl.create_default_context()
             if self.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+                smtp = _SmtpSsl(self.host, self.port, timeout=self.timeout, context=context)
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp = _Smtp(self.host, self.port, timeout=self.timeout)
             try:
                 if self.security == "starttls":
                     smtp.starttls(context=context)
@@ -78,8 +101,11 @@ class SmtpChannel:
     def send(self, message: EmailMessage) -> None:
         recipients = recipient_addresses(message)
         server = f"邮件服务器 {self.host}:{self.port} "
+        smtp = None
         try:
-            self._connection().sendmail(self.sender, recipients, wire_bytes(message))
+            smtp = self._connection()
+            smtp.message_sent = False
+            smtp.sendmail(self.sender, recipients, wire_bytes(message))
             return
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
@@ -101,8 +127,11 @@ class SmtpChannel:
             text = f"{server}拒绝发件地址 {self.sender}：{error.smtp_code} {_text(error.smtp_error)}"
             problem = ChannelRefused(text, "sender") if 500 <= error.smtp_code < 600 else DeliveryDeferred(text)
         except (smtplib.SMTPException, OSError) as error:
-            problem = DeliveryDeferred(f"{server}暂不可用：{_text(error)}")
-        if isinstance(problem, DeliveryDeferred):
+            if smtp is not None and smtp.message_sent:
+                problem = DeliveryUncertain(f"{server}在收完邮件后、答复前断开（{_text(error)}），可能已收到，不再重发")
+            else:
+                problem = DeliveryDeferred(f"{server}暂不可用：{_text(error)}")
+        if isinstance(problem, (DeliveryDeferred, DeliveryUncertain)):
             self.close()  # (smtplib itself closes on 421) the next send connects afresh
         raise problem
 

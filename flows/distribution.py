@@ -3,7 +3,9 @@
 ``dispatch`` resolves every recipient of a 已归档 document (models.distribution) before
 it writes or sends anything, plans one delivery per recipient, then claims, sends and
 records them (storage.deliveries: at most one message per recipient, whatever
-crashes or reruns). A transient error (4xx, server down) is retried with exponential
+crashes or reruns). A message the server may have taken — the connection lost after
+its last byte, before the answer (DeliveryUncertain) — stays claimed, uncertain, like
+one whose run died after sending it, and the others go on. A transient error (4xx, server down) is retried with exponential
 backoff; if it persists, the run stops: what was sent stays sent, the rest stays
 待发送, the document stays 已归档, and ServiceUnavailable says to run it again. Messages
 the server accepted while the database was down are recorded once it is back (the run
@@ -55,7 +57,14 @@ from models.distribution import (
     issuer_office,
     resolve_recipients,
 )
-from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected, InputError, ServiceUnavailable
+from models.errors import (
+    ChannelRefused,
+    DeliveryDeferred,
+    DeliveryRejected,
+    DeliveryUncertain,
+    InputError,
+    ServiceUnavailable,
+)
 from models.lifecycle import Action, State, transition
 from models.tables import Delivery, Document
 from storage import deliveries, documents
@@ -111,16 +120,17 @@ class Attempted:
     """How sending one message went: the attempts made and, if it did not go, the last error."""
 
     attempts: int
-    error: DeliveryDeferred | DeliveryRejected | ChannelRefused | None = None
+    error: DeliveryDeferred | DeliveryRejected | DeliveryUncertain | ChannelRefused | None = None
 
 
 def send_with_retries(channel: Channel, message: EmailMessage, options: MailOptions) -> Attempted:
-    """Send, retrying transient errors with exponential backoff; a permanent refusal is not retried."""
+    """Send, retrying transient errors with exponential backoff; a permanent refusal, or a message the
+    server may have taken, is not retried."""
     for attempt in range(1, options.attempts + 1):
         try:
             channel.send(message)
             return Attempted(attempt)
-        except (DeliveryRejected, ChannelRefused) as error:
+        except (DeliveryRejected, DeliveryUncertain, ChannelRefused) as error:
             return Attempted(attempt, error)
         except DeliveryDeferred as error:
             if attempt == options.attempts:
@@ -177,6 +187,8 @@ def _send_claims(
             outcome = send_with_retries(channel, message, options)
             if outcome.error is None:
                 accepted[claimed.delivery_id] = outcome.attempts
+            elif isinstance(outcome.error, DeliveryUncertain):
+                continue  # stays claimed: uncertain, never sent again
             elif isinstance(outcome.error, DeliveryRejected):
                 deliveries.record_failed(
                     db, delivery_id=claimed.delivery_id, attempts=outcome.attempts, error=outcome.error.message

@@ -11,6 +11,7 @@
     │   └── ChannelRefused    the mail server refuses gongwen itself (login, TLS, sender address)
     ├── VerificationFailed    a check of stored data failed (exit 1)
     ├── DeliveryRejected      the mail server refused one recipient for good (5xx)
+    ├── DeliveryUncertain     the connection was lost after a whole message went: maybe delivered
     └── ServiceUnavailable    archive store, mail server or database unreachable: transient (exit 4)
         └── DeliveryDeferred  a message not accepted this time (4xx, connection lost)
 
@@ -90,6 +91,11 @@ class ServiceUnavailable(GongwenError):
 
 class DeliveryRejected(GongwenError):
     """核发: the mail server refused a message for good (5xx); sending it again will not help."""
+
+
+class DeliveryUncertain(GongwenError):
+    """核发: the connection was lost after the whole message went, before the server's answer: it may
+    have been delivered, so it is not sent again (the delivery stays uncertain until a person settles it)."""
 
 
 class DeliveryDeferred(ServiceUnavailable):

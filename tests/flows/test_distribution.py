@@ -174,6 +174,19 @@ def test_a_claim_without_an_outcome_is_never_sent_again(archived, smtp, kaifeng,
     assert report.state is State.ARCHIVED  # a person settles the uncertain one first
 
 
+def test_a_message_whose_answer_was_lost_stays_uncertain_and_is_never_sent_again(archived, smtp):
+    """The server took the message and the connection dropped before its 250: it may have arrived."""
+    db, document_id = archived
+    lost = "gaj@kaifeng.example.cn"
+    smtp.recorder.drop_after_data = {lost}
+    report = dispatch(db, channel(smtp), document_id=document_id, options=options())
+    assert len(report.uncertain) == 1 and report.sent_now == 31 and report.state is State.ARCHIVED
+    smtp.recorder.drop_after_data = set()
+    again = dispatch(db, channel(smtp), document_id=document_id, options=options())
+    assert again.sent_now == 0 and again.uncertain == report.uncertain
+    assert Counter(smtp.recipients()) == Counter(set(smtp.recipients())) and lost in smtp.recipients()
+
+
 def last_audit(db, action: str) -> tuple[str, dict]:
     """Who made the last audit entry of ``action``, and its detail."""
     with db.transaction() as session:

@@ -2,7 +2,8 @@
 
 The handler records every accepted message (envelope recipients and bytes, and
 whether it came over TLS) and can be told to refuse one address for good (550),
-or to answer 421 (try later) once it has accepted a given number of messages;
+to answer 421 (try later) once it has accepted a given number of messages, or to
+drop the connection after taking a message for an address, before answering;
 ``stop`` and ``start`` make an outage (the port stays the same, so a channel
 reconnects to it).
 
@@ -53,6 +54,7 @@ class Recorder:
     tls: list[bool] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     busy_after: int | None = None
+    drop_after_data: set[str] = field(default_factory=set)
     login: tuple[str, str] | None = None
     logins: list[Login] = field(default_factory=list)
 
@@ -67,6 +69,8 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.received.append((list(envelope.rcpt_tos), envelope.content))
         self.tls.append(_over_tls(server))
+        if self.drop_after_data & set(envelope.rcpt_tos):
+            server.transport.close()  # taken, but the client never hears so
         return "250 Message accepted"
 
     def authenticate(self, server, session, envelope, mechanism: str, auth: LoginPassword) -> AuthResult:
