@@ -126,7 +126,8 @@ def audit_verify(ctx, ref: str | None) -> None:
 
 
 def _line(check: archive_checks.Check, archive_code: str | None = None) -> str:
-    where = " ".join(part for part in (archive_code, check.ref) if part)
+    unnumbered = f"公文 {check.document_id}" if check.ref is None and check.document_id is not None else None
+    where = " ".join(part for part in (archive_code, check.ref, unnumbered) if part)
     return (
         f"{'通过' if check.ok else '失败'} {where + ' ' if where else ''}{check.property}·{check.name}：{check.detail}"
     )

@@ -60,6 +60,8 @@ class Check:
 
     def as_dict(self) -> dict[str, Any]:
         named = {"ref": self.ref} if self.ref is not None else {}
+        if self.document_id is not None:
+            named["document_id"] = self.document_id
         return {"property": self.property, "name": self.name, "ok": self.ok, "detail": self.detail, **named}
 
 

@@ -5,8 +5,8 @@ lives only in the database, which whoever holds its password can edit. Every cha
 person or gongwen makes is recorded by an audit entry sealed in the hash chain
 (storage.audit_log), so each record is checked against the entries that made it:
 
-- 真实性 · 办理状态: a document's 办理状态 is the target of its last transition entry, and
-  its 发文字号 is the one its 登记 entry gave;
+- 真实性 · 办理状态: a document was drafted (its 拟稿 entry), its 办理状态 is the target of its
+  last transition entry (草稿 when none), and its 发文字号 is the one its 登记 entry gave;
 - 真实性 · 审批记录: its 核稿 / 会签 / 签发 decisions are exactly those its approve and
   return entries record (who, step, verdict, 意见);
 - 真实性 · 分发记录: each delivery's status and address are what replaying the entries
@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 
 from models.archive_package import record_fingerprint
 from models.distribution import DeliveryStatus
-from models.lifecycle import Action
+from models.lifecycle import Action, State
 from models.tables import ArchiveRecord, AuditEvent, Decision, Delivery, Document, ReferenceCounter
 from storage.archive.base import ArchiveStore
 from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_chain, check_package
@@ -122,11 +122,12 @@ def _named(document: Document, property_: str, name: str, problems: list[str], f
 def _state(document: Document, trail: _Entries) -> Check:
     """办理状态 and 发文字号 as the transition entries left them."""
     problems = []
+    if not trail.of(["draft"]):
+        problems.append("审计日志中没有本文的拟稿记录")
     moves = [detail for _, detail in trail.events if "to" in detail and "from" in detail]
-    if not moves:
-        problems.append("审计日志中没有本文的办理记录")
-    elif moves[-1]["to"] != document.state:
-        problems.append(f"办理状态为「{document.state}」，审计日志记录为「{moves[-1]['to']}」")
+    expected = moves[-1]["to"] if moves else State.DRAFT.value  # 拟稿 makes a 草稿
+    if expected != document.state:
+        problems.append(f"办理状态为「{document.state}」，审计日志记录为「{expected}」")
     registered = [detail.get("ref") for _, detail in trail.of([Action.REGISTER.value])]
     if registered and registered[-1] != document.ref:
         problems.append(f"发文字号为「{document.ref}」，登记时为「{registered[-1]}」")
