@@ -23,8 +23,9 @@ MAX_DEPTH = 50
 MAX_NODES = 1_000_000
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a date that does not exist is left as text."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader (on libyaml where installed: ten times faster, nesting capped at 1000), except
+    that a date that does not exist is left as text."""
 
     def construct_yaml_timestamp(self, node: Node) -> Any:
         try:
@@ -58,6 +59,8 @@ def read_yaml(path: Path, field: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         problem = getattr(exc, "problem", None) or "格式错误"
+        if "nesting depth" in problem:
+            raise InputError(f"嵌套过深（最多 {MAX_DEPTH} 层）", field) from None
         raise InputError(f"YAML 格式错误{where}：{problem}", field) from None
     except RecursionError:
         raise InputError(f"嵌套过深（最多 {MAX_DEPTH} 层）", field) from None

@@ -218,11 +218,18 @@ def parse_directory(data: Any) -> Directory:
         raw = _DirectoryInput.model_validate(cleaned)
     except ValidationError as exc:
         raise input_error(exc) from None
-    people = [_person(entry, i) for i, entry in enumerate(raw.people)]
-    directory = Directory(raw.agencies, people, raw.groups, raw.counters, raw.retention)
-    _check_names_and_addresses(directory)
-    check_references(directory)
-    return directory
+    for i, entry in enumerate(raw.people):
+        _check_pin(entry, i)
+    unhashed = [Person(**entry.model_dump(exclude={"pin", "pin_hash"})) for entry in raw.people]
+    checked = Directory(raw.agencies, unhashed, raw.groups, raw.counters, raw.retention)
+    _check_names_and_addresses(checked)
+    check_references(checked)
+    # PINs are hashed last, once everything else holds: scrypt is slow on purpose (~0.1 s each)
+    people = [
+        person.model_copy(update={"pin_hash": entry.pin_hash or hash_pin(entry.pin)})
+        for person, entry in zip(unhashed, raw.people, strict=True)
+    ]
+    return Directory(raw.agencies, people, raw.groups, raw.counters, raw.retention)
 
 
 def check_address(address: str, field: str) -> None:
@@ -249,15 +256,13 @@ def _check_names_and_addresses(directory: Directory) -> None:
             check_address(entry.email, f"{where}.email")
 
 
-def _person(entry: _PersonInput, index: int) -> Person:
+def _check_pin(entry: _PersonInput, index: int) -> None:
     if entry.pin and entry.pin_hash:
         raise InputError("pin 与 pin_hash 只能给一个", f"people[{index}].pin")
     if entry.pin_hash is not None and not is_pin_hash(entry.pin_hash):
         raise InputError("不是 scrypt 哈希", f"people[{index}].pin_hash")
     if not entry.pin and not entry.pin_hash:
         raise InputError("缺少 PIN（pin）", f"people[{index}].pin")
-    pin_hash = entry.pin_hash or hash_pin(entry.pin)
-    return Person(**entry.model_dump(exclude={"pin", "pin_hash"}), pin_hash=pin_hash)
 
 
 def check_references(directory: Directory) -> None:

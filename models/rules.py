@@ -14,7 +14,8 @@ naming the field:
 - 密级 with 保密期限 and 份号 (GB/T 9704 §7.2.1–7.2.2): a 保密期限 needs a 密级,
   a secret document needs a 份号;
 - dates: 印发日期 not before 成文日期;
-- ``ref`` is only for rendering an issued document, never for a new draft.
+- ``ref`` is only for rendering an issued document, never for a new draft, and its
+  机关代字 is the lead issuer's (GB/T 9704 §7.2.5).
 
 ``route_for`` gives the 审批路径: the spec's approval, else the directory's people
 with the role in the issuing agencies and their offices (an explicit empty
@@ -39,6 +40,11 @@ def check_spec(spec: DocumentSpec, directory: Directory, *, for_render: bool = F
         raise InputError("发文字号在登记时自动编号，草稿中不能填写", "ref")
     if issuers[0].code is None:
         raise InputError(f"「{issuers[0].name}」没有机关代字，不能编发文字号", "issuer[0]")
+    if spec.reference is not None and spec.reference.code != issuers[0].code:
+        raise InputError(
+            f"发文字号的机关代字「{spec.reference.code}」不是主办机关「{issuers[0].name}」的「{issuers[0].code}」",
+            "ref",
+        )
     _same_level(issuers, directory)
     for key in ("to", "cc_report", "cc"):
         for i, name in enumerate(getattr(spec, key)):

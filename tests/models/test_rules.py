@@ -229,6 +229,12 @@ def test_ref_in_a_draft(make: Make, kf: Directory) -> None:
     check_spec(spec, kf, for_render=True)
 
 
+def test_rendered_ref_uses_the_lead_issuers_code(make: Make, kf: Directory) -> None:
+    with pytest.raises(InputError) as info:
+        check_spec(make(ref="汴打假办〔2022〕3号"), kf, for_render=True)
+    assert info.value.field == "ref" and "「汴打假办」" in info.value.message and "「汴打假」" in info.value.message
+
+
 # -- names must be in the directory ---------------------------------------------------
 
 
