@@ -266,6 +266,12 @@ def test_gongwen_with_an_auditor_key_is_refused_and_audits_it(tmp_path, monkeypa
     owner = Minio(rgw_server.endpoint, rgw_server.access_key, rgw_server.secret_key, secure=False)
     assert list(owner.list_objects(bucket, recursive=True, include_version=True)) == []
 
+    def denied_here(entry: dict) -> bool:
+        return entry["bucket"] == bucket and entry["http_status"] == "403"
+
+    denied = [e for e in ops_log_lines(rgw_server, denied_here) if denied_here(e)]
+    assert {(e["user"], e["operation"]) for e in denied} == {(rgw_server.auditor_user, "put_obj")}  # RGW's side
+
 
 @pytest.fixture(scope="module")
 def archived_on_rgw(tmp_path_factory, rgw_server, notice, pins):  # noqa: F811
@@ -323,12 +329,12 @@ AUDITOR_WRITES: dict[str, tuple[str, Callable]] = {
 }
 
 
-def ops_log_lines(rgw: RgwServer, trans_id: str | None = None, wait: float = 10) -> list[dict]:
-    """RGW's ops log entries (JSON lines); waits for the one with ``trans_id`` to be written."""
+def ops_log_lines(rgw: RgwServer, until: Callable[[dict], bool], wait: float = 10) -> list[dict]:
+    """RGW's ops log entries (JSON lines), once one satisfies ``until`` (or after ``wait`` seconds)."""
     deadline = time.monotonic() + wait
     while True:
         lines = [json.loads(line) for line in rgw.ops_log.read_text().splitlines() if line.strip()]
-        if trans_id is None or any(e["trans_id"] == trans_id for e in lines) or time.monotonic() > deadline:
+        if any(until(e) for e in lines) or time.monotonic() > deadline:
             return lines
         time.sleep(0.1)
 
@@ -349,9 +355,11 @@ def test_an_auditor_key_cannot_write_in_the_bucket_and_rgw_logs_the_refusal(arch
         (o.object_name, o.version_id) for o in owner.list_objects(bucket, recursive=True, include_version=True)
     )
     assert after == before and owner.get_bucket_policy(bucket) == policy_before
-    logged = [e for e in ops_log_lines(rgw, error.value.request_id) if e["trans_id"] == error.value.request_id]
-    assert len(logged) == 1, error.value.request_id
-    [entry] = logged
+
+    def this_request(entry: dict) -> bool:
+        return entry["trans_id"] == error.value.request_id
+
+    [entry] = [e for e in ops_log_lines(rgw, this_request) if this_request(e)]
     assert (entry["user"], entry["access_key_id"]) == (rgw.auditor_user, rgw.auditor_access_key)
     assert (entry["operation"], entry["http_status"], entry["error_code"]) == (operation, "403", "AccessDenied")
     assert entry["bucket"] == bucket

@@ -218,6 +218,10 @@ DATABASE_CASES = {
         ("固定性（SHA-256/SM3）", "归档记录"),
     ),
     "archive_records.versions": Case(record_versions_swapped, ("文件齐全",)),
+    "archive_records.archive_code": Case(
+        sql("UPDATE archive_records SET archive_code = 'J001-WS·2022-D30-0009' WHERE document_id = :doc"),
+        ("归档记录", "元数据与文件一致"),
+    ),
     "archive_records.item_no": Case(
         sql("UPDATE archive_records SET item_no = 7 WHERE document_id = :doc"), ("件号连续",), None
     ),
@@ -233,6 +237,10 @@ DATABASE_CASES = {
     ),
     "decision person": Case(
         sql("UPDATE decisions SET person = '张伟' WHERE document_id = :doc AND step = '签发'"),
+        ("审批记录与审计日志一致",),
+    ),
+    "decision verdict flipped": Case(
+        sql("UPDATE decisions SET approve = FALSE WHERE document_id = :doc AND step = '核稿'"),
         ("审批记录与审计日志一致",),
     ),
     "decision deleted": Case(
