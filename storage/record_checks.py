@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from models.archive_package import record_fingerprint
@@ -54,32 +55,51 @@ _DECISION_ACTIONS = {Action.APPROVE.value, Action.RETURN.value}
 class _Entries:
     """One document's audit entries (oldest first), their details parsed."""
 
-    events: list[tuple[AuditEvent, dict]] = field(default_factory=list)
+    events: list[tuple[Row, dict]] = field(default_factory=list)
 
-    def of(self, actions: Iterable[str]) -> list[tuple[AuditEvent, dict]]:
+    def of(self, actions: Iterable[str]) -> list[tuple[Row, dict]]:
         wanted = set(actions)
         return [(event, detail) for event, detail in self.events if event.action in wanted]
 
 
+#: Documents checked per round of queries: memory stays bounded however large the archive.
+_BATCH = 500
+
+
 def check_records(session: Session, document_ids: list[int] | None = None) -> list[Check]:
     """The record checks of each document (all when ``document_ids`` is None), then the 发文顺序号 check."""
-    documents = _documents(session, document_ids)
-    ids = [d.id for d in documents]
-    entries = _entries_by_document(session, ids)
-    decisions = _rows_by_document(session, Decision, ids)
-    deliveries = _rows_by_document(session, Delivery, ids)
-    checks = []
-    for document in documents:
-        trail = entries[document.id]
-        checks += [
-            _state(document, trail),
-            _decisions(document, trail, decisions[document.id]),
-            _deliveries(document, trail, deliveries[document.id]),
-        ]
-        if trail.of([Action.ARCHIVE.value]):
-            checks.append(_fingerprint(document, trail))
-    codes = {(d.ref_code, d.ref_year) for d in documents if d.ref_serial is not None}
+    if document_ids is None:
+        document_ids = list(session.exec(select(Document.id).order_by(Document.id)))
+    checks, codes = [], set()
+    for start in range(0, len(document_ids), _BATCH):
+        batch = document_ids[start : start + _BATCH]
+        entries: dict[int, _Entries] = defaultdict(_Entries)
+        for event in _rows(session, AuditEvent, batch):
+            entries[event.document_id].events.append((event, json.loads(event.detail)))
+        decisions, deliveries = defaultdict(list), defaultdict(list)
+        for found, table in ((decisions, Decision), (deliveries, Delivery)):
+            for row in _rows(session, table, batch):
+                found[row.document_id].append(row)
+        for document in _rows(session, Document, batch):
+            trail = entries[document.id]
+            checks += [
+                _state(document, trail),
+                _decisions(document, trail, decisions[document.id]),
+                _deliveries(document, trail, deliveries[document.id]),
+            ]
+            if trail.of([Action.ARCHIVE.value]):
+                checks.append(_fingerprint(document, trail))
+            if document.ref_serial is not None:
+                codes.add((document.ref_code, document.ref_year))
     return checks + _serials(session, codes)
+
+
+def _rows(session: Session, model, document_ids: list[int]) -> list[Row]:
+    """Plain rows (not ORM objects: nothing kept in the session) of ``model`` about ``document_ids``, in id order."""
+    table = model.__table__
+    column = table.c.id if model is Document else table.c.document_id
+    query = select(table).where(column.in_(document_ids)).order_by(table.c.id)
+    return list(session.connection().execute(query))
 
 
 def checks_of_document(
@@ -93,33 +113,11 @@ def checks_of_document(
     ]
 
 
-def _documents(session: Session, ids: list[int] | None) -> list[Document]:
-    query = select(Document).order_by(Document.id)
-    if ids is not None:
-        query = query.where(Document.id.in_(ids))
-    return list(session.exec(query))
-
-
-def _entries_by_document(session: Session, ids: list[int]) -> dict[int, _Entries]:
-    found: dict[int, _Entries] = defaultdict(_Entries)
-    query = select(AuditEvent).where(AuditEvent.document_id.in_(ids)).order_by(AuditEvent.id)
-    for event in session.exec(query):
-        found[event.document_id].events.append((event, json.loads(event.detail)))
-    return found
-
-
-def _rows_by_document(session: Session, table, ids: list[int]) -> dict[int, list]:
-    found: dict[int, list] = defaultdict(list)
-    for row in session.exec(select(table).where(table.document_id.in_(ids)).order_by(table.id)):
-        found[row.document_id].append(row)
-    return found
-
-
-def _named(document: Document, property_: str, name: str, problems: list[str], fine: str) -> Check:
+def _named(document: Row, property_: str, name: str, problems: list[str], fine: str) -> Check:
     return Check(property_, name, not problems, "；".join(problems) or fine, ref=document.ref, document_id=document.id)
 
 
-def _state(document: Document, trail: _Entries) -> Check:
+def _state(document: Row, trail: _Entries) -> Check:
     """办理状态 and 发文字号 as the transition entries left them."""
     problems = []
     if not trail.of(["draft"]):
@@ -136,7 +134,7 @@ def _state(document: Document, trail: _Entries) -> Check:
     return _named(document, AUTHENTIC, "办理状态与审计日志一致", problems, "办理状态与发文字号均与审计日志一致")
 
 
-def _decisions(document: Document, trail: _Entries, rows: list[Decision]) -> Check:
+def _decisions(document: Row, trail: _Entries, rows: list[Row]) -> Check:
     """The 核稿 / 会签 / 签发 decisions, as a multiset, against the approve and return entries."""
     recorded = Counter(
         (event.actor, detail.get("step"), event.action == Action.APPROVE.value, detail.get("opinion", ""))
@@ -148,7 +146,7 @@ def _decisions(document: Document, trail: _Entries, rows: list[Decision]) -> Che
     return _named(document, AUTHENTIC, "审批记录与审计日志一致", problems, f"{len(rows)} 条审批记录均与审计日志一致")
 
 
-def _deliveries(document: Document, trail: _Entries, rows: list[Delivery]) -> Check:
+def _deliveries(document: Row, trail: _Entries, rows: list[Row]) -> Check:
     """Each delivery's status and address replayed from the entries about its recipient."""
     expected: dict[str, tuple[DeliveryStatus, str | None]] = {}
     for event, detail in trail.of(_DELIVERY_ACTIONS):
@@ -175,14 +173,14 @@ def _deliveries(document: Document, trail: _Entries, rows: list[Delivery]) -> Ch
     return _named(document, AUTHENTIC, "分发记录与审计日志一致", problems, f"{len(rows)} 条分发记录均与审计日志一致")
 
 
-def _fingerprint(document: Document, trail: _Entries) -> Check:
+def _fingerprint(document: Row, trail: _Entries) -> Check:
     """An archived document's row against the fingerprint its 归档 entry recorded."""
     recorded = trail.of([Action.ARCHIVE.value])[-1][1].get("record_sha256")
     if recorded is None:
         return _named(document, AUTHENTIC, "公文记录与归档时一致", [], "归档时未记录公文记录摘要（早期归档）")
     problems = (
         []
-        if record_fingerprint(document.model_dump()) == recorded
+        if record_fingerprint(dict(document._mapping)) == recorded
         else ["公文记录（要素、正文、发文字号或日期）在归档后被改动"]
     )
     return _named(document, AUTHENTIC, "公文记录与归档时一致", problems, "公文记录与归档时一致")
