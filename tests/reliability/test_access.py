@@ -285,7 +285,15 @@ def archived_on_rgw(tmp_path_factory, rgw_server, notice, pins):  # noqa: F811
     versions = json.loads(record.versions) if isinstance(record.versions, str) else record.versions
     keys = {f"{record.prefix}/{name}": version for name, version in versions.items()}
     auditor = Minio(rgw_server.endpoint, rgw_server.auditor_access_key, rgw_server.auditor_secret_key, secure=False)
-    return rgw_server, bucket, keys, auditor
+    return rgw_server, bucket, keys, auditor, built.home
+
+
+def test_an_auditor_key_reads_and_verifies_the_archive(archived_on_rgw, monkeypatch):
+    """What the auditor's key is for: 四性检测 of everything archived, through gongwen, reading only."""
+    rgw, bucket, _, _, home = archived_on_rgw
+    s3_environment(monkeypatch, rgw, bucket, rgw.auditor_access_key, rgw.auditor_secret_key)
+    code, data = gongwen_json(home, "audit", "verify", "--all")
+    assert (code, data["ok"], data["packages"]) == (0, True, 2)
 
 
 PDF = "document.pdf"
@@ -341,7 +349,7 @@ def ops_log_lines(rgw: RgwServer, until: Callable[[dict], bool], wait: float = 1
 
 @pytest.mark.parametrize("attempt", AUDITOR_WRITES.values(), ids=AUDITOR_WRITES)
 def test_an_auditor_key_cannot_write_in_the_bucket_and_rgw_logs_the_refusal(archived_on_rgw, attempt):
-    rgw, bucket, keys, auditor = archived_on_rgw
+    rgw, bucket, keys, auditor, _ = archived_on_rgw
     operation, call = attempt
     owner = Minio(rgw.endpoint, rgw.access_key, rgw.secret_key, secure=False)
     before = sorted(
