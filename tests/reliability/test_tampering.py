@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from models.tables import ArchiveRecord, AuditEvent
+from models.vocabulary import Retention
 from storage import archiving, audit_log
 from tests.reliability.access_tamper_helpers import (
     ACKNOWLEDGED,
@@ -168,6 +169,7 @@ class Case:
     tamper: Callable[[Office], None]
     caught_by: tuple[str, ...]
     ref: str | None = DISPATCHED_REF
+    permanent: bool = False  # the documents kept 永久 (legal hold on top of retention)
 
 
 FILES = ("document.docx", "document.pdf", "metadata.json", "manifest.json", "audit-trail.json")
@@ -320,10 +322,20 @@ def s3_metadata_replaced(office: Office) -> None:
     )
 
 
+def s3_legal_hold_lifted(office: Office) -> None:
+    """The owner's key may switch a legal hold off (only retention binds the owner)."""
+    client, bucket = s3_client(office)
+    found = record(office)
+    client.disable_object_legal_hold(bucket, f"{found.prefix}/{PDF}", found.versions[PDF])
+
+
+PDF = "document.pdf"
+
 STORE_CASES_RGW = {
     **{f"new bytes over {name}": Case(s3_new_version(name), ("无意外版本",)) for name in FILES},
     "a delete marker": Case(s3_delete_marker, ("无意外版本",)),
     "object metadata replaced by a copy": Case(s3_metadata_replaced, ("无意外版本",)),
+    "legal hold of a 永久 document lifted": Case(s3_legal_hold_lifted, ("保留与法律保留",), permanent=True),
 }
 
 # ---------------------------------------------------------------- the checks
@@ -369,7 +381,8 @@ def on_rgw(monkeypatch, rgw_server):  # noqa: F811
 
 @pytest.mark.parametrize("case", STORE_CASES_RGW.values(), ids=STORE_CASES_RGW)
 def test_ceph_rgw(tmp_path, notice, pins, on_rgw, case):
-    office_ = office(tmp_path / "home", notice, pins)
+    spec = notice.model_copy(update={"retention": Retention.PERMANENT}) if case.permanent else notice
+    office_ = office(tmp_path / "home", spec, pins)
     case.tamper(office_)
     caught(office_.home, case)
 
