@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from models.errors import InputError
 from models.validation import join_path
@@ -81,38 +81,41 @@ def _load(text: str, field: str) -> Any:
 def _check_shape(root: Node, field: str) -> None:
     """No key twice in a mapping, at most MAX_DEPTH levels, at most MAX_NODES values once aliases are expanded.
 
-    One pass over the distinct nodes (an alias is the node it names): each node's expanded size is
-    computed once, after its children's.
+    One pass over the distinct nodes (an alias is the node it names): each collection's expanded size is
+    computed once, after its children's; a scalar counts one.
     """
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
-    stack: list[tuple[Node, str, int, bool]] = [(root, "", 1, False)]
+    stack: list[tuple[Node, str, int, list[Node] | None]] = [(root, "", 1, None)]
     while stack:
-        node, path, depth, children_done = stack.pop()
-        if children_done:
+        node, path, depth, children = stack.pop()
+        if children is not None:
             open_nodes.discard(id(node))
-            sizes[id(node)] = 1 + sum(sizes[id(child)] for child, _ in _children(node, path))
-            if sizes[id(node)] > MAX_NODES:
+            sizes[id(node)] = size = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if size > MAX_NODES:
                 raise InputError(f"别名展开后超过 {MAX_NODES} 个值，拒绝读取", field)
-            continue
-        if id(node) in sizes:
-            continue
-        if id(node) in open_nodes:
+        elif id(node) in open_nodes:
             raise InputError("别名引用了包含它自身的内容", field)
-        if depth > MAX_DEPTH:
-            raise InputError(f"嵌套过深（最多 {MAX_DEPTH} 层）", field)
-        open_nodes.add(id(node))
-        stack.append((node, path, depth, True))
-        stack.extend((child, child_path, depth + 1, False) for child, child_path in _children(node, path))
+        elif id(node) not in sizes and not isinstance(node, ScalarNode):
+            if depth > MAX_DEPTH:
+                raise InputError(f"嵌套过深（最多 {MAX_DEPTH} 层）", field)
+            open_nodes.add(id(node))
+            nested = _collections(node, path)
+            stack.append((node, path, depth, [child for child, _ in nested] + _scalars(node)))
+            stack.extend((child, child_path, depth + 1, None) for child, child_path in nested)
 
 
-def _children(node: Node, path: str) -> list[tuple[Node, str]]:
-    """A node's children with their field paths; InputError for a key written twice."""
+def _scalars(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
-        return [(child, f"{path}[{i}]") for i, child in enumerate(node.value)]
-    if not isinstance(node, MappingNode):
-        return []
-    children: list[tuple[Node, str]] = []
+        return [child for child in node.value if isinstance(child, ScalarNode)]
+    return [child for pair in node.value for child in pair if isinstance(child, ScalarNode)]
+
+
+def _collections(node: Node, path: str) -> list[tuple[Node, str]]:
+    """The lists and mappings in a collection, with their field paths; InputError for a key written twice."""
+    if isinstance(node, SequenceNode):
+        return [(child, f"{path}[{i}]") for i, child in enumerate(node.value) if not isinstance(child, ScalarNode)]
+    found: list[tuple[Node, str]] = []
     seen: set[tuple[str, str]] = set()
     for key, value in node.value:
         if isinstance(key, ScalarNode):
@@ -121,8 +124,11 @@ def _children(node: Node, path: str) -> list[tuple[Node, str]]:
                     f"键「{key.value}」重复（第 {key.start_mark.line + 1} 行）", join_path(path, key.value)
                 )
             seen.add((key.tag, key.value))
-        children += [(key, path), (value, join_path(path, key.value if isinstance(key, ScalarNode) else "?"))]
-    return children
+        else:
+            found.append((key, path))
+        if not isinstance(value, ScalarNode):
+            found.append((value, join_path(path, key.value if isinstance(key, ScalarNode) else "?")))
+    return found
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -220,16 +219,14 @@ def database_rows(url: str) -> dict[str, list[tuple]]:
         }
 
 
-def folder_files(*folders: Path) -> dict[str, str]:
-    """Path → SHA-256 of every file under the folders (the home: archive, outbox, issued…), but SQLite's own
-    files: a reader may checkpoint the write-ahead log into them, and their rows are compared instead."""
-    found = {}
+def folder_files(*folders: Path) -> dict[str, tuple[int, int]]:
+    """Path → (size, modification time in ns) of every file and folder under the folders (the home: archive,
+    outbox, issued copies…), but SQLite's own files: a reader may checkpoint the write-ahead log into them,
+    and their rows are compared instead."""
+    found: dict[str, tuple[int, int]] = {}
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.name.startswith("gongwen.db"):
-                continue
-            if path.is_file():
-                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-            elif path.is_dir():
-                found[str(path)] = "folder"
+            if not path.name.startswith("gongwen.db"):
+                status = path.stat()
+                found[str(path)] = (status.st_size, status.st_mtime_ns)
     return found

@@ -67,11 +67,23 @@ def _run(home: Path, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with the seed directory loaded and draft 1 (a 草稿 that ``revise`` may change)."""
+def desk(tmp_path_factory: pytest.TempPathFactory, pins: dict[str, str]) -> Path:
+    """A home with the seed directory, draft 1 (a 草稿 that ``revise`` may change) and document 2 issued:
+    its archive package, its 32 messages in the outbox and its printed copies are files that must not change."""
     home = tmp_path_factory.mktemp("hostile") / "home"
-    assert _run(home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
-    assert _run(home, "draft", str(EXAMPLE / "notice.yaml"), "--as", DRAFTER)[0] == 0
+    notice = str(EXAMPLE / "notice.yaml")
+    for command in (
+        ["org", "load", str(EXAMPLE / "directory.yaml")],
+        ["draft", notice, "--as", DRAFTER],
+        ["draft", notice, "--as", DRAFTER],
+        ["submit", "2"],
+        ["decide", "2", "--as", "李红梅", "--pin", pins["李红梅"], "--approve"],
+        ["decide", "2", "--as", "陈立新", "--pin", pins["陈立新"], "--approve"],
+        ["issue", "2"],
+    ):
+        code, stdout, stderr = _run(home, *command)
+        assert code == 0, (command, stdout, stderr)
+    assert {p.parent.name for p in home.rglob("*.eml")} == {"outbox"} and any((home / "archive").rglob("*.pdf"))
     return home
 
 
