@@ -25,7 +25,17 @@ MAX_NODES = 1_000_000
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """PyYAML's safe loader (on libyaml where installed: ten times faster, nesting capped at 1000), except
-    that a date that does not exist is left as text."""
+    that a date that does not exist is left as text, and that a value its tag cannot make (``!!int abc``,
+    ``0x_``, ``!!bool maybe``) is a YAML error at its line, not a crash."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            tag = node.tag.removeprefix("tag:yaml.org,2002:")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"「{node.value}」不是有效的 {tag} 值", node.start_mark
+            ) from None
 
     def construct_yaml_timestamp(self, node: Node) -> Any:
         try:
@@ -40,11 +50,12 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def read_yaml(path: Path, field: str) -> Any:
     """Parse a YAML file; missing, oversized, non-UTF-8, malformed or explosive files are InputErrors."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # a device such as /dev/zero never ends
     except OSError as exc:
         raise InputError(f"无法读取文件「{path}」：{exc.strerror}", field) from None
     if len(raw) > MAX_BYTES:
-        raise InputError(f"文件过大（{len(raw)} 字节，最多 {MAX_BYTES}）", field)
+        raise InputError(f"文件过大（超过 {MAX_BYTES} 字节）", field)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -79,6 +79,20 @@ def test_bytes_and_syntax_that_are_not_yaml_in_utf8(tmp_path: Path, content: byt
     assert error.field == "SPEC" and part in error.message
 
 
+@pytest.mark.parametrize(
+    ("content", "value"),
+    [("a: !!int abc\n", "「abc」不是有效的 int 值"), ("a: [!!bool maybe]\n", "「maybe」"), ("a: 0x_\n", "「0x_」")],
+)
+def test_a_value_its_tag_cannot_make_is_a_yaml_error(tmp_path: Path, content: str, value: str) -> None:
+    error = _refused(tmp_path, content)
+    assert error.field == "SPEC" and "第 1 行" in error.message and value in error.message
+
+
+def test_a_device_that_never_ends_is_too_big() -> None:
+    with pytest.raises(InputError, match="文件过大"):
+        read_yaml(Path("/dev/zero"), "SPEC")
+
+
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     assert _read(tmp_path, "\ufeffdoc_type: 通知\n".encode()) == {"doc_type": "通知"}
 
