@@ -13,7 +13,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from models.errors import InputError
 from models.refno import ReferenceNumber
@@ -45,10 +54,22 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _not_blank(value: str) -> str:
+    """A 要素 that is printed has something to print: not only spaces, 全角空格 or line breaks."""
+    if value.isspace():
+        raise ValueError("不能为空（只有空白字符）")
+    return value
+
+
+def _printed(max_length: int) -> Any:
+    """Text printed in the document: 1 … ``max_length`` characters, not all blank."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_not_blank)]
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_strict_date)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Names = Annotated[list[Name], Field(max_length=500)]
-Text = Annotated[str, Field(min_length=1, max_length=200_000)]
+Text = _printed(200_000)
 
 
 #: 公文要素 names, shown as the titles of the fields of a form made from these models (the Prefect UI).
@@ -100,7 +121,7 @@ class Table(_Strict):
     附件 elements follow the 正文's fonts), its 表头 repeated on each page.
     """
 
-    columns: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(min_length=1, max_length=12)]
+    columns: Annotated[list[_printed(50)], Field(min_length=1, max_length=12)]
     rows: Annotated[list[Annotated[list[Cell], Field(max_length=12)]], Field(max_length=500)] = []
 
     @field_validator("rows")
@@ -116,7 +137,7 @@ class Table(_Strict):
 class Attachment(_Strict):
     """附件 (or the 印发件 of a 印发 notice): a title, a body and, optionally, a table after the body."""
 
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: _printed(200)
     body: Text
     table: Table | None = None
 
@@ -134,12 +155,12 @@ class DocumentSpec(_Strict):
 
     doc_type: DocType
     issuer: Annotated[list[Name], BeforeValidator(_one_or_many), Field(min_length=1, max_length=20)]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: _printed(200)
     to: Names = []
     body: Text
     attachments: Annotated[list[Attachment], Field(max_length=50)] = []
     enclosure: Attachment | None = None
-    note: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    note: _printed(2000) | None = None
     date: IsoDate | None = None
     cc_report: Names = []
     cc: Names = []
@@ -147,7 +168,7 @@ class DocumentSpec(_Strict):
     print_date: IsoDate | None = None
     copy_no: Annotated[int, Field(strict=True, ge=1, le=999_999)] | None = None
     secret: Secrecy | None = None
-    secret_term: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    secret_term: _printed(20) | None = None
     urgency: Urgency | None = None
     retention: Retention | None = None
     approval: Approval | None = None

@@ -252,6 +252,13 @@ def test_over_long_values(changes: dict[str, Any], field: str, message: str) -> 
     assert message in error.message
 
 
+@pytest.mark.parametrize("blank", [" ", "\n\n", "\u3000\u3000", " \n "])
+@pytest.mark.parametrize("key", ["title", "body", "note", "secret_term"])
+def test_printed_text_that_is_only_blank_is_refused(key: str, blank: str) -> None:
+    error = _error(_with(**{key: blank}))
+    assert (error.field, error.message) == (key, "不能为空（只有空白字符）")
+
+
 def test_limits_themselves_are_allowed() -> None:
     spec, _ = parse_spec(_with(title="标" * 200, note="注" * 2000, to=["机" * 100]))
     assert len(spec.title) == 200
