@@ -194,8 +194,8 @@ def resume(ctx: Context, doc: int) -> None:
 
 
 def _desk(ctx: Context) -> Desk | None:
-    url = ctx.app.settings.prefect_api_url
-    return Desk(url) if url else None
+    settings = ctx.app.settings
+    return Desk(settings.prefect_api_url, timeout=settings.wait_seconds) if settings.prefect_api_url else None
 
 
 def _required_desk(ctx: Context, doc: int) -> Desk:

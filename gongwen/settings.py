@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     escalate_after: int = Field(default=2, ge=1)
     link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     server_port: int = Field(default=4200, ge=1, le=65535)
+    wait_seconds: float = Field(default=120, gt=0, le=24 * 3600)
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
 
     @property

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from gongwen import commands
 from gongwen import desk as desk_module
 from gongwen.desk import Desk
 from models.errors import ServiceUnavailable
@@ -40,3 +41,10 @@ def test_polling_starts_quick_and_backs_off_to_once_a_second(monkeypatch):
     answers = iter([None] * 7 + ["done"])
     assert desk_module._poll(lambda: next(answers), 60, "测试") == "done"
     assert pauses == [0.25, 0.375, 0.5625, 0.84375, 1.0, 1.0, 1.0]
+
+
+def test_the_cli_waits_for_a_flow_run_as_long_as_gongwen_wait_seconds_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setenv("GONGWEN_WAIT_SECONDS", "900")
+    desk = commands._desk(commands.Context(home=tmp_path, out=None))
+    assert (desk.api_url, desk.timeout) == ("http://127.0.0.1:9/api", 900)
