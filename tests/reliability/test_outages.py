@@ -105,7 +105,6 @@ class Office:
     """One office's installation for a test: its database, bucket and mail server, and the batch."""
 
     db: Database
-    store: S3ArchiveStore
     smtp: SmtpServer
     ids: list[int]
     rgw: RgwServer
@@ -173,7 +172,7 @@ def office(
     spec = notice.model_copy(update={"to": TO, "cc_report": CC_REPORT, "cc": []})
     ids = [signed_document(db, spec, pins).id for _ in range(BATCH)]
     [seeded] = [c["last"] for c in directory_data["counters"] if c["year"] == notice.date.year]
-    yield Office(db, store, smtp, ids, rgw, postgres, seeded, pins)
+    yield Office(db, smtp, ids, rgw, postgres, seeded, pins)
     provide(None)
     db.dispose()
 
