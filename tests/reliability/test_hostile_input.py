@@ -36,7 +36,7 @@ DRAFTER = "郭佳佳"
 PROCESS_SAMPLE = (
     "nul-in-title",
     "bidi-override-in-title",
-    "surrogate-in-title",
+    "explicit-tag-bad-int",
     "key-is-a-number",
     "billion-laughs",
     "deep-lists",
@@ -46,7 +46,7 @@ PROCESS_SAMPLE = (
     "duplicate-key-title",
     "tab-indentation",
     "two-documents",
-    "date-feb-30",
+    "date-feb-30-unquoted",
     "ref-square-brackets",
     "request-two-recipients",
     "title-python-tag",
