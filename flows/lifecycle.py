@@ -23,8 +23,11 @@ second package. Once an answer is applied its PIN is blanked in the stored input
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from prefect import flow, task
 from prefect.context import FlowRunContext
@@ -32,7 +35,6 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import create_flow_run_input, delete_flow_run_input, read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import artifacts, steps
 from flows.forms import form_for
@@ -42,8 +44,9 @@ from models.lifecycle import Action, State
 from models.spec import parse_spec
 from storage import archiving, documents, review, transitions
 
-#: Documents a batch run (issue-documents) carries at once: their database and disk waits overlap.
-BATCH_WORKERS = 4
+#: Documents a batch run (issue-documents) carries at once: their database and disk waits overlap; more
+#: threads only contend for the interpreter and the database's write lock (bench/lifecycle.py).
+BATCH_WORKERS = 2
 
 
 @flow(name="document-lifecycle", persist_result=True)
@@ -76,7 +79,7 @@ def issue_document(document_id: int) -> str:
     return issue_steps(document_id)[0]
 
 
-@flow(name="issue-documents", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=BATCH_WORKERS))
+@flow(name="issue-documents", persist_result=True)
 def issue_documents(document_ids: list[int]) -> dict[int, str]:
     """发文办理 of a batch of 已签发 documents, several at a time; each one's 发文字号 (numbers are
     taken in the order the documents reach 登记). The run shows one table of what it issued
@@ -85,17 +88,18 @@ def issue_documents(document_ids: list[int]) -> dict[int, str]:
     Args:
         document_ids: 已签发公文的编号
     """
-    chains = {}
-    for document_id in document_ids:  # each document's steps in order, the next document's alongside
-        ref = steps.register.submit(document_id)
-        printed = steps.print_files.submit(document_id, wait_for=[ref])
-        archived = steps.archive.submit(document_id, wait_for=[printed])
-        steps.announce_issued.submit(document_id, ref, wait_for=[archived])
-        chains[document_id] = (ref, archived)
-    # the pool's threads always hold the earliest submitted steps, whose previous steps are done: no deadlock
-    issued = {document_id: (ref.result(), archived.result()) for document_id, (ref, archived) in chains.items()}
+    with ThreadPoolExecutor(max_workers=BATCH_WORKERS, thread_name_prefix="发文办理") as pool:
+        # one worker carries a document's steps in order, so no worker waits on another's step;
+        # each call runs in its own copy of this run's context, as Prefect's own task runners do
+        issued = dict(zip(document_ids, pool.map(_in_this_run(issue_steps), document_ids), strict=True))
     artifacts.batch_table(issued)
     return {document_id: ref for document_id, (ref, _) in issued.items()}
+
+
+def _in_this_run(steps_of: Callable[..., tuple[str, str]]) -> Callable[[int], tuple[str, str]]:
+    """``steps_of(document_id, show=False)`` in a copy of the calling flow run's context."""
+    context = contextvars.copy_context()
+    return lambda document_id: context.copy().run(steps_of, document_id, show=False)
 
 
 def issue_steps(document_id: int, *, show: bool = True) -> tuple[str, str]:
