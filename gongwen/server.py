@@ -4,8 +4,9 @@ The Prefect server keeps its state under ``<GONGWEN_HOME>/prefect`` (SQLite), or
 PostgreSQL when ``PREFECT_API_DATABASE_CONNECTION_URL`` (or
 ``PREFECT_SERVER_DATABASE_CONNECTION_URL``) is set; analytics are off. The UI is
 told the API's real port (``prefect server start --port`` alone would leave it on
-4200). The served flow runs are subprocesses of this process and inherit its
-environment, so they use the same GONGWEN_* settings (flows.runtime).
+4200). The served flow runs are forks of a forkserver this process starts with Prefect and the
+flows already imported (flows.run_processes), each given this process's environment, so they use
+the same GONGWEN_* settings (flows.runtime).
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ def serve_deployments(limit: int | None = None) -> None:
     from prefect import serve
 
     from flows.deployments import deployments
+    from flows.run_processes import start_flow_runs_from_forkserver
 
+    start_flow_runs_from_forkserver()
     serve(*deployments(), limit=limit, print_starting_message=False)
 
 
