@@ -26,8 +26,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 
 from flows import annual_work, artifacts, work_artifacts
-from flows.drafting import LIFECYCLE_DEPLOYMENT
 from flows.runtime import services
+from flows.served_names import LIFECYCLE
 from models.lifecycle import State
 from models.work import (
     AssessmentRules,
@@ -55,7 +55,7 @@ def start_lifecycle(document_id: int) -> str | None:
         document = documents.get(session, document_id=document_id)
     if document.state != State.DRAFT.value or document.flow_run_id:
         return None
-    run = run_deployment(LIFECYCLE_DEPLOYMENT, parameters={"document_id": document_id}, timeout=0, as_subflow=False)
+    run = run_deployment(LIFECYCLE, parameters={"document_id": document_id}, timeout=0, as_subflow=False)
     return str(run.id)
 
 

@@ -11,6 +11,10 @@ deploy/prefect.yaml declares the same deployments for work pools.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import Flow
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron
@@ -28,9 +32,9 @@ from flows.auditing import audit_retrieve
 from flows.drafting import draft_document
 from flows.lifecycle import document_lifecycle, issue_document, issue_documents
 from flows.receipts import acknowledge_receipt, distribute_document, remind_unacknowledged
+from flows.served_names import NAME
 from flows.steps import ISSUED_EVENT
 
-NAME = "gongwen"
 TIMEZONE = "Asia/Shanghai"
 REMIND_CRON = "0 9 * * *"
 #: The document's id from the event, rendered by Jinja, then read as JSON (an integer, as the flow expects).
@@ -49,25 +53,38 @@ def issued_trigger() -> DeploymentEventTrigger:
     )
 
 
-def deployments() -> list[RunnerDeployment]:
-    """All of gongwen's deployments, ready to serve."""
-    tags = ["gongwen"]
+@dataclass(frozen=True)
+class ServedFlow:
+    """One deployment: its flow, description for the UI, and what starts it besides a person (a
+    schedule or a trigger)."""
+
+    flow: Flow
+    description: str
+    schedule: Cron | None = None
+    triggers: tuple[DeploymentEventTrigger, ...] = ()
+
+    def options(self) -> dict[str, Any]:
+        """The deployment's settings, as ``Flow.to_deployment`` and ``Runner.add_flow`` take them."""
+        return {
+            "tags": [NAME],
+            "description": self.description,
+            "schedule": self.schedule,
+            "triggers": list(self.triggers) or None,
+        }
+
+
+def served_flows() -> list[ServedFlow]:
+    """Every deployment of gongwen."""
     return [
-        document_lifecycle.to_deployment(
-            NAME, tags=tags, description="送审、核稿、会签、签发（表单），随后登记、印制、归档"
-        ),
-        issue_document.to_deployment(NAME, tags=tags, description="已签发公文的登记、印制、归档"),
-        issue_documents.to_deployment(NAME, tags=tags, description="成批办理已签发公文的登记、印制、归档"),
-        draft_document.to_deployment(NAME, tags=tags, description="拟稿并送审"),
-        distribute_document.to_deployment(
-            NAME, tags=tags, description="核发：主送、抄报、抄送", triggers=[issued_trigger()]
-        ),
-        acknowledge_receipt.to_deployment(NAME, tags=tags, description="签收（凭签收码）"),
-        remind_unacknowledged.to_deployment(
-            NAME, tags=tags, description="催办逾期未签收的单位", schedule=Cron(REMIND_CRON, timezone=TIMEZONE)
-        ),
-        audit_retrieve.to_deployment(NAME, tags=tags, description="档案检索与四性检测"),
-        *annual_work_deployments(tags),
+        ServedFlow(document_lifecycle, "送审、核稿、会签、签发（表单），随后登记、印制、归档"),
+        ServedFlow(issue_document, "已签发公文的登记、印制、归档"),
+        ServedFlow(issue_documents, "成批办理已签发公文的登记、印制、归档"),
+        ServedFlow(draft_document, "拟稿并送审"),
+        ServedFlow(distribute_document, "核发：主送、抄报、抄送", triggers=(issued_trigger(),)),
+        ServedFlow(acknowledge_receipt, "签收（凭签收码）"),
+        ServedFlow(remind_unacknowledged, "催办逾期未签收的单位", schedule=_cron(REMIND_CRON)),
+        ServedFlow(audit_retrieve, "档案检索与四性检测"),
+        *annual_work_flows(),
     ]
 
 
@@ -78,23 +95,30 @@ CHASE_PLANS_CRON = "30 9 * * *"
 QUARTER_END_CRON = "0 17 L 3,6,9,12 *"
 
 
-def annual_work_deployments(tags: list[str]) -> list[RunnerDeployment]:
-    """The deployments of a year's 宣传工作 (models.work): flow, description, schedule (cron) if any."""
-    plan = [
-        (annual_plan, "每年一月：依上一年度方案拟稿年度宣传工作实施方案及印发通知，并送审", ANNUAL_PLAN_CRON),
-        (receive_plan, "收文：签收、登记各单位报送的年度宣传工作方案", None),
-        (chase_plans, "催办逾期未报送的年度宣传工作方案", CHASE_PLANS_CRON),
-        (submit_work_info, "登记成员单位、县（区）报送的工作信息", None),
-        (mark_work_info, "工作信息推送省办、被省简报或国家网站采用", None),
-        (quarterly_circular, "每季度末：拟稿工作信息报送情况通报（统计表、图表），并送审", QUARTER_END_CRON),
-        (assess_counties, "各县（区）年度宣传成效考核", None),
-    ]
+def annual_work_flows() -> list[ServedFlow]:
+    """The deployments of a year's 宣传工作 (models.work)."""
     return [
-        flow.to_deployment(
-            NAME, tags=tags, description=description, schedule=Cron(cron, timezone=TIMEZONE) if cron else None
-        )
-        for flow, description, cron in plan
+        ServedFlow(
+            annual_plan, "每年一月：依上一年度方案拟稿年度宣传工作实施方案及印发通知，并送审", _cron(ANNUAL_PLAN_CRON)
+        ),
+        ServedFlow(receive_plan, "收文：签收、登记各单位报送的年度宣传工作方案"),
+        ServedFlow(chase_plans, "催办逾期未报送的年度宣传工作方案", _cron(CHASE_PLANS_CRON)),
+        ServedFlow(submit_work_info, "登记成员单位、县（区）报送的工作信息"),
+        ServedFlow(mark_work_info, "工作信息推送省办、被省简报或国家网站采用"),
+        ServedFlow(
+            quarterly_circular, "每季度末：拟稿工作信息报送情况通报（统计表、图表），并送审", _cron(QUARTER_END_CRON)
+        ),
+        ServedFlow(assess_counties, "各县（区）年度宣传成效考核"),
     ]
+
+
+def _cron(cron: str) -> Cron:
+    return Cron(cron, timezone=TIMEZONE)
+
+
+def deployments() -> list[RunnerDeployment]:
+    """All of gongwen's deployments, as deployment objects (deploy/prefect.yaml declares the same)."""
+    return [served.flow.to_deployment(NAME, **served.options()) for served in served_flows()]
 
 
 def deployment_names() -> list[str]:

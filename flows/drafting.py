@@ -13,10 +13,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 
 from flows.runtime import services
+from flows.served_names import LIFECYCLE
 from models.spec import DocumentSpec, parse_spec
 from storage import transitions
-
-LIFECYCLE_DEPLOYMENT = "document-lifecycle/gongwen"
 
 
 @flow(name="draft-document", persist_result=True)
@@ -31,7 +30,7 @@ def draft_document(spec: DocumentSpec, drafter: str, submit: bool = True) -> dic
     document_id = create_draft(spec, drafter)
     if not submit:
         return {"id": document_id}
-    run = run_deployment(LIFECYCLE_DEPLOYMENT, parameters={"document_id": document_id}, timeout=0, as_subflow=False)
+    run = run_deployment(LIFECYCLE, parameters={"document_id": document_id}, timeout=0, as_subflow=False)
     return {"id": document_id, "lifecycle_run": str(run.id)}
 
 

@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from flows.served_names import AUDIT_RETRIEVE, DISTRIBUTE, DRAFT
 from gongwen.app import App
 from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
@@ -96,7 +97,7 @@ def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
 def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str, str]) -> dict[str, Any]:
     drafter, reviewer, signer = "郭佳佳", final["approval"]["review"][0], final["approval"]["sign"]
     say("1. 拟稿（draft-document 表单）：郭佳佳 起草通知（初稿缺抄送）")
-    drafted = desk.finished(desk.run_deployment("draft-document/gongwen", {"spec": first, "drafter": drafter}))
+    drafted = desk.finished(desk.run_deployment(DRAFT, {"spec": first, "drafter": drafter}))
     document_id, run_id = drafted["id"], drafted["lifecycle_run"]
     say(f"   公文编号 {document_id}，流程运行 {run_id}")
 
@@ -120,9 +121,9 @@ def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str
     answer(signer, {"verdict": "同意", "opinion": "同意印发"}, f"签发 {signer} 同意")
     ref = desk.finished(run_id)
     say(f"5. 登记、印制、归档：发文字号 {ref}")
-    distributed = desk.finished(desk.triggered_run("distribute-document/gongwen", {"document_id": document_id}))
+    distributed = desk.finished(desk.triggered_run(DISTRIBUTE, {"document_id": document_id}))
     say(f"6. 核发（由印发事件触发）：{distributed}")
-    retrieved = desk.finished(desk.run_deployment("audit-retrieve/gongwen", {"ref": ref}), failed_ok=True)
+    retrieved = desk.finished(desk.run_deployment(AUDIT_RETRIEVE, {"ref": ref}), failed_ok=True)
     verified = isinstance(retrieved, dict) and retrieved.get("ok") is True
     say(f"7. 档案检索与四性检测（审计员）：{'全部通过' if verified else retrieved}")
     with app.db.transaction() as session:

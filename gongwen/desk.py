@@ -18,8 +18,6 @@ from uuid import UUID
 
 from models.errors import InputError, ServiceUnavailable
 
-LIFECYCLE = "document-lifecycle/gongwen"
-
 
 @dataclass(frozen=True)
 class WaitingForm:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongwen.desk import LIFECYCLE, Desk
+from flows.served_names import LIFECYCLE
+from gongwen.desk import Desk
 from models.errors import NotAllowed, RefusedDecision, TransitionError
 from models.lifecycle import State
 from storage import documents, review

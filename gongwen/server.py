@@ -122,14 +122,28 @@ def _wait_until_healthy(server: PrefectServer, process: subprocess.Popen, log: P
 
 
 def serve_deployments(limit: int | None = None) -> None:
-    """Serve every deployment of gongwen until interrupted (PREFECT_API_URL must point at the server)."""
-    from prefect import serve
+    """Serve every deployment of gongwen until interrupted (PREFECT_API_URL must point at the server).
 
-    from flows.deployments import deployments
+    Each flow is added to the runner itself (not only its deployment), so the runner starts its runs
+    from the flow in memory, as forks of the preloaded forkserver (flows.run_processes), rather than
+    as ``python -m prefect.engine`` importing everything again."""
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    from flows.deployments import served_flows
     from flows.run_processes import start_flow_runs_from_forkserver
+    from flows.served_names import NAME
 
     start_flow_runs_from_forkserver()
-    serve(*deployments(), limit=limit, print_starting_message=False)
+    runner = Runner(pause_on_shutdown=True, limit=limit)
+    for served in served_flows():
+        runner.add_flow(served.flow, name=NAME, **served.options())
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
 
 
 def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:

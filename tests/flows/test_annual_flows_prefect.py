@@ -15,8 +15,8 @@ import pytest
 from delivery import OutboxChannel
 from flows import annual_flows
 from flows.distribution import MailOptions
-from flows.drafting import LIFECYCLE_DEPLOYMENT
 from flows.runtime import Services, provide
+from flows.served_names import LIFECYCLE
 from models.distribution import ChasePolicy
 from models.errors import InputError
 from storage.archive.local import LocalArchiveStore
@@ -80,7 +80,7 @@ def test_annual_plan_drafts_from_last_year_and_starts_the_lifecycle(office, star
         year=2023, national_title=NATIONAL.title, national_ref=NATIONAL.ref, plans_due=PLANS_DUE
     )
     assert (result["year"], result["created"], result["notes"]) == (2023, True, [])
-    assert started == [(LIFECYCLE_DEPLOYMENT, {"document_id": result["id"]})]
+    assert started == [(LIFECYCLE, {"document_id": result["id"]})]
     assert result["lifecycle_run"] == "run-1"
     preview = artifact(f"document-{result['id']}-preview")
     assert "关于印发《2023年开封市打击侵权假冒宣传工作实施方案》的通知" in preview.data
@@ -115,7 +115,7 @@ def test_the_quarter_in_flows_reports_the_circular_with_its_chart_and_the_assess
     record_between(office.db, D(2022, 12, 31), D(2023, 3, 31), {})
 
     circular = annual_flows.quarterly_circular(year=2023, quarter=1)
-    assert started == [(LIFECYCLE_DEPLOYMENT, {"document_id": circular["id"]})]
+    assert started == [(LIFECYCLE, {"document_id": circular["id"]})]
     assert (circular["created"], circular["units"]) == (True, 20) and circular["chart_bytes"] > 1000
     chart = artifact("circular-2023-q1-chart")
     assert chart.type == "markdown" and "](data:image/png;base64," in chart.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flows.served_names import AUDIT_RETRIEVE, DISTRIBUTE
 from storage.review import stage
 from tests.flows.dispatch_helpers import ack_code
 from tests.prefect.documents import (
@@ -17,8 +18,6 @@ from tests.prefect.documents import (
     outbox_messages,
     write_notice,
 )
-
-DISTRIBUTE = "distribute-document/gongwen"
 
 
 def test_review_on_forms_with_a_refusal_a_return_and_a_revision_then_issue_and_distribution(served, tmp_path):
@@ -85,5 +84,5 @@ def test_cosign_in_the_other_order_and_receipts_through_the_form(served, tmp_pat
     acked = [d for d in deliveries_of(served, doc) if d.status == "acknowledged"]
     assert [d.address for d in acked] == [message["To"].addresses[0].addr_spec]
 
-    retrieved = desk.finished(desk.run_deployment("audit-retrieve/gongwen", {"ref": ref}))
+    retrieved = desk.finished(desk.run_deployment(AUDIT_RETRIEVE, {"ref": ref}))
     assert retrieved["ok"] is True and retrieved["archive_code"] == archive_records(served, doc)[0].archive_code

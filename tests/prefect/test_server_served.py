@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -67,3 +69,34 @@ def test_a_batch_of_signed_documents_issued_by_one_run(served, notice, pins):
         assert {documents.get(session, document_id=i).state for i in ids} <= {"archived", "dispatched"}
     keys = {a.key for a in desk._call(lambda client: client.read_artifacts())}
     assert "issued-batch" in keys
+
+
+def test_served_runs_are_forks_of_the_preloaded_forkserver(served):
+    """The run's CPU time is reaped by the forkserver: the run was its child, not a fresh interpreter
+    started by the runner (``python -m prefect.engine``)."""
+    forkserver = _child_running(served.process.pid, "multiprocessing.forkserver")
+    before = _reaped_cpu_ticks(forkserver)
+    desk = served.desk()
+    desk.finished(desk.run_deployment("remind-unacknowledged/gongwen", {}))
+    deadline = time.monotonic() + 60
+    while _reaped_cpu_ticks(forkserver) == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _reaped_cpu_ticks(forkserver) > before
+
+
+def _child_running(parent: int, command: str) -> int:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == parent and command in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    return int(entry.name)
+            except (OSError, ValueError):
+                continue
+    raise AssertionError(f"no child of {parent} runs {command}")
+
+
+def _reaped_cpu_ticks(pid: int) -> int:
+    """CPU time of the process's children it has waited for (cutime + cstime, /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[13]) + int(fields[14])

@@ -27,8 +27,8 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from flows.served_names import DISTRIBUTE, LIFECYCLE
 from gongwen import lifecycle
-from gongwen.desk import LIFECYCLE
 from models.directory import parse_directory
 from models.refno import ReferenceNumber
 from models.spec import parse_spec
@@ -53,7 +53,6 @@ pytestmark = [pytest.mark.reliability, needs_postgres]
 
 DOCUMENTS = int(os.environ.get("GONGWEN_LOAD_DOCUMENTS", "500"))
 CLI_EVERY = 20
-DISTRIBUTE = "distribute-document/gongwen"
 RECIPIENTS = 11  # 市打击侵权假冒工作领导小组相关成员单位
 WAIT = 900.0  # seconds a person waits for one run at most, under load
 
