@@ -157,8 +157,23 @@ def submit(ctx: Context, doc: int) -> None:
         ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
         return
     run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc)
+    if now is None:
+        with ctx.app.db.transaction() as session:
+            state = State(documents.get(session, document_id=doc).state)
+        ctx.out.done(
+            {"id": doc, "state": state.value, "flow_run_id": run_id, "waiting_for": [], "run_started": False},
+            f"公文 {doc} 已交流程运行 {run_id} 送审；服务器繁忙，{desk.timeout:.0f} 秒内该运行尚未显示第一张表单，"
+            f"它会接着办理（可用 gongwen show {doc} 或在 Prefect 界面查看）",
+        )
+        return
     ctx.out.done(
-        {"id": doc, "state": now.state.value, "flow_run_id": run_id, "waiting_for": list(now.eligible)},
+        {
+            "id": doc,
+            "state": now.state.value,
+            "flow_run_id": run_id,
+            "waiting_for": list(now.eligible),
+            "run_started": True,
+        },
         f"公文 {doc} 已送审（流程运行 {run_id}），当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理",
     )
 

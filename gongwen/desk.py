@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from models.errors import InputError, ServiceUnavailable
+from models.errors import InputError, ServiceUnavailable, StillWaiting
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def _poll(condition, timeout: float, what: str) -> Any:
             return value
         time.sleep(pause)
         pause = min(pause * POLL_GROWTH, POLL_MOST)
-    raise ServiceUnavailable(f"{timeout:.0f} 秒内未等到：{what}")
+    raise StillWaiting(f"{timeout:.0f} 秒内未等到：{what}")
 
 
 def _json(value: Any) -> Any:

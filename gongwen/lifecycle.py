@@ -13,7 +13,7 @@ from typing import Any
 
 from flows.served_names import LIFECYCLE
 from gongwen.desk import Desk
-from models.errors import NotAllowed, RefusedDecision, TransitionError
+from models.errors import NotAllowed, RefusedDecision, StillWaiting, TransitionError
 from models.lifecycle import State
 from storage import documents, review
 from storage.database import Database
@@ -29,13 +29,17 @@ def check_can_start(db: Database, desk: Desk, *, document_id: int) -> None:
         raise NotAllowed(f"公文 {document_id} 已由流程运行 {document.flow_run_id} 办理", "DOC")
 
 
-def start(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.ReviewStage]:
+def start(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.ReviewStage | None]:
     """送审 through the Prefect API: start the document's lifecycle run and wait until it shows its first
-    form (or has finished); the run's id and the document's stage."""
+    form (or has finished); the run's id and the document's stage — no stage if the run has not got
+    that far within the desk's patience (a busy server): the run exists and carries the document on."""
     check_can_start(db, desk, document_id=document_id)
     run_id = desk.run_deployment(LIFECYCLE, {"document_id": document_id})
     review.attach_run(db, document_id=document_id, flow_run_id=run_id)
-    desk.wait(run_id)
+    try:
+        desk.wait(run_id)
+    except StillWaiting:
+        return run_id, None
     return run_id, review.stage(db, document_id=document_id)
 
 

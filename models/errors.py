@@ -89,6 +89,10 @@ class ServiceUnavailable(GongwenError):
     exit_code = 4
 
 
+class StillWaiting(ServiceUnavailable):
+    """A flow run has not yet done what a command waits for (GONGWEN_WAIT_SECONDS); it may still do it."""
+
+
 class DeliveryRejected(GongwenError):
     """核发: the mail server refused a message for good (5xx); sending it again will not help."""
 

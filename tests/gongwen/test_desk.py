@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from gongwen import commands
 from gongwen import desk as desk_module
 from gongwen.desk import Desk
-from models.errors import ServiceUnavailable
+from models.errors import ServiceUnavailable, StillWaiting
+from tests.gongwen.cli_runner import run, run_json
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kaifeng"
 
 
 def test_a_desk_keeps_one_client_per_thread_until_closed():
@@ -48,3 +53,47 @@ def test_the_cli_waits_for_a_flow_run_as_long_as_gongwen_wait_seconds_says(monke
     monkeypatch.setenv("GONGWEN_WAIT_SECONDS", "900")
     desk = commands._desk(commands.Context(home=tmp_path, out=None))
     assert (desk.api_url, desk.timeout) == ("http://127.0.0.1:9/api", 900)
+
+
+class BusyServer:
+    """A Prefect server that creates the run but does not start it within the desk's patience."""
+
+    timeout = 5.0
+    RUN = "5e1f6a52-0000-4000-8000-000000000001"
+
+    def run_deployment(self, name, parameters):
+        self.started = (name, parameters)
+        return self.RUN
+
+    def wait(self, run_id, *, after_key=None):
+        return desk_module._poll(lambda: None, 0, f"流程运行 {run_id} 处理完毕")
+
+    def state(self, run_id):
+        return SimpleNamespace(is_final=lambda: False)  # scheduled, not started
+
+
+def test_submit_on_a_busy_server_reports_the_created_run_and_exits_0(monkeypatch, capsys, tmp_path):
+    """The run exists and will carry the document on: a failure exit would have the person submit again,
+    and submitting again is refused because the run carries the document."""
+    home = tmp_path / "home"
+    assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
+    _, drafted = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    busy = BusyServer()
+    monkeypatch.setattr(commands, "_desk", lambda ctx: busy)
+    code, data = run_json(capsys, home, "submit", str(drafted["id"]))
+    assert code == 0
+    assert busy.started == ("document-lifecycle/gongwen", {"document_id": drafted["id"]})
+    assert data == {
+        "id": drafted["id"],
+        "state": "in_review",  # the run is bound to the document, and the document 送审
+        "flow_run_id": BusyServer.RUN,
+        "waiting_for": [],
+        "run_started": False,
+    }
+    code, _, err = run(capsys, home, "submit", str(drafted["id"]))
+    assert code == 3 and "不能送审" in err
+
+
+def test_a_run_that_does_not_answer_in_time_is_still_waiting_not_a_server_down():
+    with pytest.raises(StillWaiting, match="0 秒内未等到：测试"):
+        desk_module._poll(lambda: None, 0, "测试")
