@@ -4,7 +4,8 @@ Every task calls a domain step that is idempotent by itself — 登记 returns t
 number already taken, 印制 leaves a printed document alone, 归档 finds the package
 already written, 核发 never sends a recipient a second copy — and persists its
 result, so a flow run that resumes, retries or starts again after a crash gets
-the earlier result back instead of doing the work twice. Only transient IO
+the earlier result back instead of doing the work twice: a result is keyed by
+the flow run, the step and the document (``step_key``). Only transient IO
 errors (an archive or mail server or the database that is down: ServiceUnavailable)
 are retried; a domain error fails at once.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import task
+from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
 from flows import issuing
@@ -30,16 +32,28 @@ def transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.result(raise_on_failure=False), ServiceUnavailable)
 
 
-_RETRIED = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": transient}
+def step_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """The key of a step's persisted result: the flow run (the task run outside one), the step and
+    the document. A step run again for the same document in the same flow run (a resume, a retry, a
+    restart after a crash) gets this result back and does not do its side effect again; another flow
+    run or another document does the step. Nothing is hashed and no source is read: the inputs besides
+    the document (发出已印发事件's 发文字号) follow from it, and a step's code changing between a crash and
+    the resume must not make the step run twice."""
+    run = context.task_run.flow_run_id or context.task_run.id
+    return f"{run}-{context.task.fn.__name__}-{parameters['document_id']}"
 
 
-@task(name="登记", persist_result=True, **_RETRIED)
+_PERSISTED = {"persist_result": True, "cache_key_fn": step_key}
+_RETRIED = {**_PERSISTED, "retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": transient}
+
+
+@task(name="登记", **_RETRIED)
 def register(document_id: int) -> str:
     """登记: the 发文字号, taken once."""
     return str(transitions.register(services().db, document_id=document_id))
 
 
-@task(name="印制", persist_result=True, **_RETRIED)
+@task(name="印制", **_RETRIED)
 def print_files(document_id: int) -> int | None:
     """印制: the .docx and the PDF/A; the PDF's page count."""
     s = services()
@@ -48,7 +62,7 @@ def print_files(document_id: int) -> int | None:
         return printing.pdf_pages(session, document_id=document_id)
 
 
-@task(name="归档", persist_result=True, **_RETRIED)
+@task(name="归档", **_RETRIED)
 def archive(document_id: int) -> str:
     """归档: the package written once into the archive store, locked; its 档号."""
     s = services()
@@ -58,7 +72,7 @@ def archive(document_id: int) -> str:
     return record.archive_code
 
 
-@task(name="发出已印发事件", persist_result=True)
+@task(name="发出已印发事件", **_PERSISTED)
 def announce_issued(document_id: int, ref: str) -> None:
     """Emit ``gongwen.document.issued``: distribute-document starts on it."""
     emit_event(
@@ -72,7 +86,7 @@ def announce_issued(document_id: int, ref: str) -> None:
     )
 
 
-@task(name="核发", persist_result=True, **_RETRIED)
+@task(name="核发", **_RETRIED)
 def distribute(document_id: int) -> DispatchReport:
     """核发 to every 主送, 抄报 and 抄送 recipient once."""
     s = services()

@@ -1,0 +1,80 @@
+"""The persisted 发文办理 steps: each result keyed by the flow run, the step and the document, so a
+step run again in the same flow run returns its result without doing the side effect twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+
+from flows import steps
+from flows.runtime import provide
+from storage import transitions
+
+
+@pytest.fixture(scope="module")
+def prefect() -> Iterator[None]:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _context(task, flow_run_id, task_run_id=None):
+    return SimpleNamespace(task=task, task_run=SimpleNamespace(flow_run_id=flow_run_id, id=task_run_id or uuid.uuid4()))
+
+
+def test_the_key_is_the_flow_run_the_step_and_the_document():
+    run, other_run = uuid.uuid4(), uuid.uuid4()
+    key = steps.step_key(_context(steps.register, run), {"document_id": 7})
+
+    assert key == f"{run}-register-7"
+    assert steps.step_key(_context(steps.register, run), {"document_id": 7}) == key
+    assert steps.step_key(_context(steps.register, run), {"document_id": 8}) != key
+    assert steps.step_key(_context(steps.register, other_run), {"document_id": 7}) != key
+    assert steps.step_key(_context(steps.archive, run), {"document_id": 7}) != key
+    announced = steps.step_key(_context(steps.announce_issued, run), {"document_id": 7, "ref": "开发〔2024〕1号"})
+    assert announced == f"{run}-announce_issued-7"
+
+
+def test_outside_a_flow_run_the_task_run_keys_the_result():
+    task_run = uuid.uuid4()
+    assert steps.step_key(_context(steps.register, None, task_run), {"document_id": 7}) == f"{task_run}-register-7"
+
+
+def test_every_step_is_persisted_under_its_key():
+    for step in (steps.register, steps.print_files, steps.archive, steps.announce_issued, steps.distribute):
+        assert step.persist_result and step.cache_key_fn is steps.step_key
+
+
+@pytest.fixture
+def numbers(monkeypatch) -> list[int]:
+    """登记 replaced by one that takes a new number on every call: the documents it was called for."""
+    calls = []
+
+    def register(db, *, document_id):
+        calls.append(document_id)
+        return f"开发〔2024〕{len(calls)}号"
+
+    monkeypatch.setattr(transitions, "register", register)
+    provide(lambda: SimpleNamespace(db=None))
+    yield calls
+    provide(None)
+
+
+def test_a_step_run_again_in_the_same_flow_run_returns_the_persisted_result(prefect, numbers):
+    from prefect import flow
+
+    @flow(persist_result=True)
+    def twice(document_ids: list[int]) -> list[str]:
+        return [steps.register(document_id) for document_id in document_ids]
+
+    first = twice([7, 8, 7, 8])
+    assert first == ["开发〔2024〕1号", "开发〔2024〕2号", "开发〔2024〕1号", "开发〔2024〕2号"]
+    assert numbers == [7, 8]
+
+    assert twice([7]) == ["开发〔2024〕3号"]  # another flow run registers again (the domain step is idempotent)
+    assert numbers == [7, 8, 7]
