@@ -25,12 +25,16 @@ import types
 PRELOADED_MODULES = ("prefect.flow_engine", "flows.deployments")
 
 
-def start_flow_runs_from_forkserver() -> multiprocessing.context.BaseContext:
-    """Make the flow runs this process serves start as forks of a preloaded forkserver; the context."""
+def start_flow_runs_from_forkserver(main_imports: tuple[str, ...] = ()) -> multiprocessing.context.BaseContext:
+    """Make the flow runs this process serves start as forks of a preloaded forkserver; the context.
+
+    ``main_imports`` are what the serving process's main script imports: multiprocessing runs that
+    script again in every child (as ``__mp_main__``), so the forkserver imports them too, and that
+    run finds them done."""
     import prefect.flow_engine
 
     forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload(list(PRELOADED_MODULES))
+    forkserver.set_forkserver_preload([*main_imports, *PRELOADED_MODULES])
     multiprocessing.forkserver.ensure_running()  # the first run finds the imports done too
 
     def context(method: str) -> multiprocessing.context.BaseContext:

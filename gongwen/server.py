@@ -136,7 +136,7 @@ def serve_deployments(limit: int | None = None) -> None:
     from flows.run_processes import start_flow_runs_from_forkserver
     from flows.served_names import NAME
 
-    start_flow_runs_from_forkserver()
+    start_flow_runs_from_forkserver(main_imports=("gongwen.cli",))  # the ``gongwen`` script's import
     runner = Runner(pause_on_shutdown=True, limit=limit)
     for served in served_flows():
         runner.add_flow(served.flow, name=NAME, **served.options())
