@@ -1,6 +1,7 @@
-"""The audit-retrieve flow (档案利用): an auditor finds an archived document by its 发文字号.
+"""Auditors' flows. audit-retrieve (档案利用): an auditor finds an archived document by its 发文字号;
+anchor-audit-log (审计链锚点): every day the 审计日志's head is put into the archive (storage.audit_anchors).
 
-The run shows the package's metadata, the 四性检测 (authenticity, integrity,
+An audit-retrieve run shows the package's metadata, the 四性检测 (authenticity, integrity,
 usability, security; storage.archive_checks, storage.record_checks) and a time-limited link to each
 archived file, and fails when any check fails, naming it.
 """
@@ -17,7 +18,7 @@ from flows import artifacts
 from flows.runtime import services
 from models.errors import NotFound, VerificationFailed
 from models.refno import ReferenceNumber
-from storage import archiving, record_checks
+from storage import archiving, audit_anchors, record_checks
 from storage.archive_search import record_for_ref
 
 
@@ -45,3 +46,14 @@ def audit_retrieve(ref: str) -> dict[str, object]:
     if failed:
         raise VerificationFailed("四性检测未通过：" + "；".join(failed), "ref")
     return {"ref": ref, "archive_code": record.archive_code, "ok": True, "checks": len(checks)}
+
+
+@flow(name="anchor-audit-log", persist_result=True)
+def anchor_audit_log() -> dict[str, object]:
+    """审计链锚点: put the chain head into the archive, so that from then on a rewritten 审计日志 is
+    caught by 四性检测; fails, anchoring nothing, when the chain is already broken."""
+    s = services()
+    anchored = audit_anchors.anchor(s.db, s.archive_store, lock_mode=s.lock_mode)
+    if anchored is None:
+        return {"anchored": False}
+    return {"anchored": True, "last_id": anchored.last_id, "key": anchored.key}

@@ -3,9 +3,10 @@
 The deployments are named after their flows and all called ``gongwen``
 (``document-lifecycle/gongwen``…). distribute-document starts when a document
 is issued (the ``gongwen.document.issued`` event, with the document's id taken
-from the event); remind-unacknowledged runs every day at 09:00 Asia/Shanghai. The year's
-宣传工作 adds annual-plan (each January), chase-plans (daily) and quarterly-circular (each
-quarter's last day), and receive-plan, submit-work-info, mark-work-info, assess-counties.
+from the event); remind-unacknowledged runs every day at 09:00 Asia/Shanghai and
+anchor-audit-log (审计链锚点) at 23:50. The year's 宣传工作 adds annual-plan (each January),
+chase-plans (daily) and quarterly-circular (each quarter's last day), and receive-plan,
+submit-work-info, mark-work-info, assess-counties.
 deploy/prefect.yaml declares the same deployments for work pools.
 """
 
@@ -28,7 +29,7 @@ from flows.annual_flows import (
     receive_plan,
     submit_work_info,
 )
-from flows.auditing import audit_retrieve
+from flows.auditing import anchor_audit_log, audit_retrieve
 from flows.drafting import draft_document
 from flows.lifecycle import document_lifecycle, issue_document, issue_documents
 from flows.receipts import acknowledge_receipt, distribute_document, remind_unacknowledged
@@ -37,6 +38,8 @@ from flows.steps import ISSUED_EVENT
 
 TIMEZONE = "Asia/Shanghai"
 REMIND_CRON = "0 9 * * *"
+#: 审计链锚点 each night, once the day's work is recorded.
+ANCHOR_CRON = "50 23 * * *"
 #: The document's id from the event, rendered by Jinja, then read as JSON (an integer, as the flow expects).
 _DOCUMENT_ID = "{{ event.resource['gongwen.document.id'] }}"
 
@@ -84,6 +87,7 @@ def served_flows() -> list[ServedFlow]:
         ServedFlow(acknowledge_receipt, "签收（凭签收码）"),
         ServedFlow(remind_unacknowledged, "催办逾期未签收的单位", schedule=_cron(REMIND_CRON)),
         ServedFlow(audit_retrieve, "档案检索与四性检测"),
+        ServedFlow(anchor_audit_log, "每日将审计链链头写入归档库（审计链锚点）", _cron(ANCHOR_CRON)),
         *annual_work_flows(),
     ]
 

@@ -14,7 +14,7 @@ from doc_templates import reading
 from models import archive_package as pkg
 from models.errors import InputError, NotFound, VerificationFailed
 from models.refno import ReferenceNumber
-from storage import archive_checks, archiving, audit_log, record_checks
+from storage import archive_checks, archiving, audit_anchors, audit_log, record_checks
 from storage.archive_search import find, record_for_ref
 
 
@@ -96,7 +96,7 @@ def audit_verify(ctx, ref: str | None) -> None:
     now = _now()
     results = []
     with ctx.app.db.transaction() as session:
-        general = [archive_checks.check_chain(session)]
+        general = [archive_checks.check_chain(session), audit_anchors.check_anchors(session, store)]
         if ref is not None:
             records = [_archived(session, ref).record]
             general += record_checks.check_records(session, [records[0].document_id])
@@ -123,6 +123,19 @@ def audit_verify(ctx, ref: str | None) -> None:
     ctx.out.done(data, "\n".join(lines))
     if failures:
         raise click.exceptions.Exit(1)
+
+
+def audit_anchor(ctx) -> None:
+    """审计链锚点: put the chain head into the archive, where it can no longer be changed."""
+    settings = ctx.app.settings
+    anchored = audit_anchors.anchor(ctx.app.db, ctx.app.archive_store, lock_mode=settings.archive_lock_mode)
+    if anchored is None:
+        ctx.out.done({"anchored": False}, "审计日志尚无记录，无需锚定")
+        return
+    ctx.out.done(
+        {"anchored": True, "last_id": anchored.last_id, "last_hash": anchored.last_hash, "key": anchored.key},
+        f"审计链已锚定至审计记录 #{anchored.last_id}（{anchored.key}）",
+    )
 
 
 def _line(check: archive_checks.Check, archive_code: str | None = None) -> str:

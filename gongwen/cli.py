@@ -241,6 +241,13 @@ def audit_verify(ctx: commands.Context, ref: str | None, everything: bool) -> No
     audit_commands.audit_verify(ctx, ref)
 
 
+@audit.command("anchor")
+@click.pass_obj
+def audit_anchor(ctx: commands.Context) -> None:
+    """把审计链的当前链头写入归档库（不可改、不可删），此后改写审计日志即可被四性检测发现。"""
+    audit_commands.audit_anchor(ctx)
+
+
 @audit.command("find")
 @click.option("--ref", help="发文字号")
 @click.option("--year", type=int, help="年度")

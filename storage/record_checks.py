@@ -38,6 +38,7 @@ from models.lifecycle import Action, State
 from models.tables import ArchiveRecord, AuditEvent, Decision, Delivery, Document, ReferenceCounter
 from storage.archive.base import ArchiveStore
 from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_chain, check_package
+from storage.audit_anchors import check_anchors
 
 #: What each delivery entry leaves the delivery's status at (settle: by its outcome; the others leave it).
 _STATUS_AFTER = {
@@ -105,9 +106,10 @@ def _rows(session: Session, model, document_ids: list[int]) -> list[Row]:
 def checks_of_document(
     session: Session, store: ArchiveStore, record: ArchiveRecord, readers: Readers, now: dt.datetime
 ) -> list[Check]:
-    """Every check of one archived document: the chain, its package, its records."""
+    """Every check of one archived document: the chain and its anchors, its package, its records."""
     return [
         check_chain(session),
+        check_anchors(session, store),
         *check_package(session, store, record, readers, now),
         *check_records(session, [record.document_id]),
     ]

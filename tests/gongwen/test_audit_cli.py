@@ -12,7 +12,7 @@ from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run, run_json
 from tests.storage.archive.helpers import printed_document
-from tests.storage.helpers import load
+from tests.storage.helpers import load, rewrite_chain
 
 REF = "汴打假〔2022〕3号"
 
@@ -73,6 +73,30 @@ def test_verify_names_a_tampered_file_and_exits_1(capsys, home):
     assert code == 1
     failed = [c["name"] for c in data["checks"] if not c["ok"]]
     assert failed == ["固定性（SHA-256/SM3）"]
+
+
+def test_anchor_then_a_rewritten_chain_fails_verify_naming_the_anchor(capsys, home):
+    run_json(capsys, home, "archive", "1")
+    code, data = run_json(capsys, home, "audit", "anchor")
+    assert (code, data["anchored"], data["key"]) == (0, True, f"audit-anchors/{data['last_id']:012d}.json")
+    code, out, _ = run(capsys, home, "audit", "anchor")
+    assert code == 0 and f"#{data['last_id']}" in out  # the same head: the same anchor
+    assert run_json(capsys, home, "audit", "verify", "--all")[0] == 0
+
+    db = Database.from_url(sqlite_url(home / "gongwen.db"))
+    backdated = {"at": "2022-05-01T08:00:00.000000+00:00"}  # 归档 said to be years earlier
+    rewrite_chain(db, lambda rows: [row | backdated if row["action"] == "archive" else row for row in rows])
+    db.dispose()
+    code, data = run_json(capsys, home, "audit", "verify", "--all")
+    assert code == 1
+    assert [c["name"] for c in data["checks"] if not c["ok"]] == ["审计链锚点"]
+    code, out, _ = run(capsys, home, "audit", "verify", REF)
+    assert code == 1 and "失败 真实性·审计链锚点" in out and "审计链被改写" in out
+
+
+def test_an_empty_audit_log_is_not_anchored(capsys, tmp_path):
+    code, data = run_json(capsys, tmp_path / "fresh", "audit", "anchor")
+    assert (code, data) == (0, {"anchored": False})
 
 
 def test_get_and_verify_of_an_unknown_reference_exit_2(capsys, home):

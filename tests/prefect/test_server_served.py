@@ -1,15 +1,18 @@
-"""``gongwen server`` on PostgreSQL, and the scheduled 催办 deployment run by hand."""
+"""``gongwen server`` on PostgreSQL, the scheduled 催办 and 审计链锚点 deployments run by hand."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlmodel import select
 
 from models.refno import ReferenceNumber
+from models.tables import AuditEvent, AuditHead
 from storage import documents, transitions
 from tests.conftest import PG_SERVER, POSTGRES
 from tests.prefect.served import Served
@@ -40,15 +43,33 @@ def test_the_prefect_server_keeps_its_state_in_postgresql_when_asked(tmp_path, k
         admin.dispose()
 
 
+def _schedule(desk, name: str) -> tuple[str, str, bool]:
+    """The one schedule of a served deployment: cron, time zone, active."""
+    (schedule,) = desk._call(lambda client: client.read_deployment_by_name(name)).schedules
+    return schedule.schedule.cron, schedule.schedule.timezone, schedule.active
+
+
 def test_remind_unacknowledged_runs_on_its_schedule_and_shows_the_overdue(served):
     desk = served.desk()
-    deployment = desk._call(lambda client: client.read_deployment_by_name("remind-unacknowledged/gongwen"))
-    (schedule,) = deployment.schedules
-    assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("0 9 * * *", "Asia/Shanghai", True)
+    assert _schedule(desk, "remind-unacknowledged/gongwen") == ("0 9 * * *", "Asia/Shanghai", True)
     result = desk.finished(desk.run_deployment("remind-unacknowledged/gongwen", {}))
     assert set(result) == {"reminded", "escalated", "overdue"}
     keys = {a.key for a in desk._call(lambda client: client.read_artifacts())}
     assert "overdue-deliveries" in keys
+
+
+def test_anchor_audit_log_runs_each_night_and_puts_the_chain_head_into_the_archive(served, notice):
+    desk = served.desk()
+    assert _schedule(desk, "anchor-audit-log/gongwen") == ("50 23 * * *", "Asia/Shanghai", True)
+    transitions.draft(served.app.db, spec=notice, drafter="郭佳佳")  # at least one entry to anchor
+    result = desk.finished(desk.run_deployment("anchor-audit-log/gongwen", {}))
+    assert result["anchored"] is True
+    with served.app.db.transaction() as session:
+        assert session.exec(select(AuditHead.last_id)).one() == result["last_id"]  # nothing happened since
+        entry = session.get(AuditEvent, result["last_id"])
+    anchors = served.app.archive_store.versions("audit-anchors/")
+    [anchor] = [version for version in anchors if version.key == result["key"]]
+    assert anchor.lock.legal_hold and json.loads(served.app.archive_store.get(anchor.key))["last_hash"] == entry.hash
 
 
 def test_a_batch_of_signed_documents_issued_by_one_run(served, notice, pins):

@@ -5,7 +5,8 @@ loaded with ``org load``, two copies of the seed notice drafted, reviewed and si
 people on its route, registered and printed (small real .docx and PDF files), archived
 with ``archive`` into the store the environment names (the local folder, or a bucket on
 Ceph RGW), the first dispatched to the outbox with ``distribute`` and acknowledged by one
-recipient with ``ack``; a third copy stays a 草稿. ``audit verify --all`` passes on it.
+recipient with ``ack``; a third copy stays a 草稿; the day ends with ``audit anchor`` (the chain head
+put into the store). ``audit verify --all`` passes on it.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def office(home: Path, notice, pins) -> Office:
     assert (code, data["state"]) == (0, "dispatched"), data
     assert gongwen_json(home, "ack", DISPATCHED_REF, "--recipient", "市公安局")[0] == 0
     assert gongwen_json(home, "draft", str(EXAMPLE / "notice.yaml"), "--as", DRAFTER)[0] == 0  # a 草稿 beside them
+    assert gongwen_json(home, "audit", "anchor")[1]["anchored"] is True
     code, data = gongwen_json(home, "audit", "verify", "--all")
     assert (code, data["ok"]) == (0, True), [c for c in data["checks"] if not c["ok"]]
     return Office(home, app.db, app.archive_store, dispatched, archived)

@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from models.tables import ArchiveRecord, AuditEvent
 from models.vocabulary import Retention
-from storage import archiving, audit_log
+from storage import archiving, audit_anchors, audit_log
 from tests.reliability.access_tamper_helpers import (
     ACKNOWLEDGED,
     ARCHIVED_REF,
@@ -41,6 +41,7 @@ from tests.reliability.access_tamper_helpers import (
     s3_environment,
 )
 from tests.storage.archive.conftest import rgw_server  # noqa: F401 - Ceph RGW, started once
+from tests.storage.helpers import rewrite_chain
 
 # ---------------------------------------------------------------- ways to tamper
 
@@ -162,6 +163,33 @@ def chain_truncated(move_head: bool) -> Callable[[Office], None]:
     return tamper
 
 
+def receipt_erased(office: Office) -> None:
+    """签收 undone by one who can rewrite the database: the ack entry removed, the chain renumbered and
+    sealed anew (it verifies by itself), the delivery put back to 已发送: records and chain agree."""
+    rewrite_chain(office.db, lambda rows: [row for row in rows if row["action"] != "ack"])
+    sql("UPDATE deliveries SET status = 'sent', acked_at = NULL, acked_by = NULL WHERE acked_by IS NOT NULL")(office)
+
+
+def receipt_backdated(office: Office) -> None:
+    """签收 moved to an earlier day in its entry, the chain sealed anew after it, the delivery to match."""
+
+    def backdate(rows: list[dict]) -> list[dict]:
+        for row in rows:
+            if row["action"] == "ack":
+                row["at"] = "2022-05-01T08:00:00.000000+00:00"
+        return rows
+
+    rewrite_chain(office.db, backdate)
+    sql("UPDATE deliveries SET acked_at = '2022-05-01 08:00:00' WHERE acked_by IS NOT NULL")(office)
+
+
+def anchor_versioned(office: Office) -> None:
+    """A second version put over the anchor's key, claiming another head."""
+    [anchor] = office.store.versions(audit_anchors.PREFIX)
+    forged = json.loads(office.store.get(anchor.key)) | {"last_hash": "0" * 64}
+    office.store.put(anchor.key, json.dumps(forged).encode(), metadata={}, lock=anchor.lock)
+
+
 @dataclass(frozen=True)
 class Case:
     """One way to tamper and the checks that must name it (for the document ``ref``; None: the archive)."""
@@ -184,6 +212,7 @@ STORE_CASES_LOCAL = {
     "retention shortened in the sidecar": Case(
         sidecar(lambda meta: meta["lock"].update(until="2023-01-01T00:00:00+00:00")), ("保留与法律保留",)
     ),
+    "a second version of the audit anchor": Case(anchor_versioned, ("审计链锚点",), None),
     "legal hold or mode changed in the sidecar": Case(
         sidecar(lambda meta: meta["lock"].update(mode="GOVERNANCE", until="2000-01-01T00:00:00+00:00")),
         ("保留与法律保留",),
@@ -264,6 +293,8 @@ DATABASE_CASES = {
     "audit chain truncated at its head": Case(
         chain_truncated(move_head=True), ("办理状态与审计日志一致", "分发记录与审计日志一致")
     ),
+    "签收 erased from a resealed chain and its delivery": Case(receipt_erased, ("审计链锚点",), None),
+    "签收 backdated in a resealed chain and its delivery": Case(receipt_backdated, ("审计链锚点",), None),
     "delivery row deleted": Case(
         sql("DELETE FROM deliveries WHERE document_id = :doc AND recipient = '开封市公安局'"),
         ("分发记录与审计日志一致",),
@@ -331,11 +362,27 @@ def s3_legal_hold_lifted(office: Office) -> None:
 
 PDF = "document.pdf"
 
+
+def s3_anchor_hold_lifted(office: Office) -> None:
+    """The owner's key switches the anchor's legal hold off, on the way to deleting it."""
+    client, bucket = s3_client(office)
+    [anchor] = office.store.versions(audit_anchors.PREFIX)
+    client.disable_object_legal_hold(bucket, anchor.key, anchor.version_id)
+
+
+def s3_anchor_delete_marker(office: Office) -> None:
+    client, bucket = s3_client(office)
+    [anchor] = office.store.versions(audit_anchors.PREFIX)
+    client.remove_object(bucket, anchor.key)
+
+
 STORE_CASES_RGW = {
     **{f"new bytes over {name}": Case(s3_new_version(name), ("无意外版本",)) for name in FILES},
     "a delete marker": Case(s3_delete_marker, ("无意外版本",)),
     "object metadata replaced by a copy": Case(s3_metadata_replaced, ("无意外版本",)),
     "legal hold of a 永久 document lifted": Case(s3_legal_hold_lifted, ("保留与法律保留",), permanent=True),
+    "legal hold of the audit anchor lifted": Case(s3_anchor_hold_lifted, ("审计链锚点",), None),
+    "a delete marker on the audit anchor": Case(s3_anchor_delete_marker, ("审计链锚点",), None),
 }
 
 # ---------------------------------------------------------------- the checks

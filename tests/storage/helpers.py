@@ -1,13 +1,18 @@
-"""Test helpers for storage tests: load the directory, run a document to 已签发."""
+"""Test helpers for storage tests: load the directory, run a document to 已签发, rewrite the 审计日志."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
+from sqlalchemy import delete
 from sqlmodel import select
 
+from models.audit_chain import GENESIS, ChainEntry, entry_hash
 from models.directory import Directory
 from models.spec import DocumentSpec
 from models.tables import AuditEvent, Document
-from storage import transitions
+from storage import audit_log, transitions
 from storage.database import Database
 from storage.directory_store import save_directory
 
@@ -35,3 +40,26 @@ def audit_actions(db: Database, document_id: int | None = None) -> list[str]:
         if document_id is not None:
             query = query.where(AuditEvent.document_id == document_id)
         return [event.action for event in session.exec(query)]
+
+
+def rewrite_chain(db: Database, edit: Callable[[list[dict]], list[dict]]) -> None:
+    """Rewrite the 审计日志 as whoever holds the database's password could: ``edit`` changes the
+    entries (dicts of their columns, oldest first); then every entry is numbered and sealed anew and
+    the head moved, so that the chain by itself verifies (only an anchor can tell)."""
+    with db.transaction() as session:
+        columns = AuditEvent.__table__.c
+        rows = edit(
+            [
+                dict(row._mapping)
+                for row in session.connection().execute(select(AuditEvent.__table__).order_by(columns.id))
+            ]
+        )
+        session.connection().execute(delete(AuditEvent.__table__))
+        last_hash = GENESIS
+        for number, row in enumerate(rows, start=1):
+            fields = (row["at"], row["actor"], row["action"], row["document_id"], row["detail"])
+            entry = ChainEntry(number, *fields, prev_hash=last_hash)
+            entry = dataclasses.replace(entry, hash=entry_hash(entry))
+            session.connection().execute(audit_log.INSERT_EVENT, audit_log.parameters_of(entry))
+            last_hash = entry.hash
+        session.connection().execute(audit_log.ADVANCE_HEAD, {"event_id": len(rows), "event_hash": last_hash})
