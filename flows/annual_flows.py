@@ -14,9 +14,11 @@ Flows pass ids; each step is a task over flows.annual_work / storage.work, which
 idempotent where a retry could repeat them (a year has one notice, a quarter one 通报;
 the lifecycle run is started only for a draft no run carries). ``submit=False`` leaves
 the draft for a person to 送审.
-"""
 
-from __future__ import annotations
+Parameter types are objects here, not strings (no ``from __future__ import annotations``): gongwen
+server sends the flow to its run's process with cloudpickle, which keeps only the globals the
+function's code uses (flows.run_processes).
+"""
 
 import datetime as dt
 from typing import Literal

@@ -4,9 +4,11 @@ The run form is generated from ``DocumentSpec`` (design.md §3.1, titled with th
 要素 names), so a draft made in the UI is checked by exactly the rules a YAML
 spec is: the 条例 rules, the directory, the drafter's role. The new draft is
 then 送审 by starting its document-lifecycle run.
-"""
 
-from __future__ import annotations
+Parameter types are objects here, not strings (no ``from __future__ import annotations``): gongwen
+server sends the flow to its run's process with cloudpickle, which keeps only the globals the
+function's code uses (flows.run_processes).
+"""
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE

@@ -12,6 +12,11 @@ before any run.
 Prefect asks ``multiprocessing`` for the "spawn" context in ``prefect.flow_engine.run_flow_in_subprocess``
 and passes the run its environment and settings explicitly, so the serving process changes only which
 context that lookup returns.
+
+Prefect sends the flow itself to the run's process with cloudpickle, by value: the function keeps only
+the globals its code uses. A flow's parameter types must therefore be objects when its module loads —
+a module defining a flow with parameter types of its own does not use ``from __future__ import
+annotations``, or Prefect could not build the run's parameter model there.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ demo plays each person through the Prefect API with the calls the UI makes:
    signer signs;
 5. the run issues it by itself: 汴打假〔2022〕3号, .docx and PDF/A, archived;
    the issued event starts distribute-document, which sends it to the outbox;
-6. an auditor runs audit-retrieve: the 四性检测 of the archived package.
+6. the night's anchor-audit-log run puts the audit chain's head into the archive (审计链锚点);
+7. an auditor runs audit-retrieve: the 四性检测 of the archived package.
 
 It prints a short summary and exits 0; ``--keep`` leaves the server running.
 """
@@ -25,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flows.served_names import AUDIT_RETRIEVE, DISTRIBUTE, DRAFT
+from flows.served_names import ANCHOR, AUDIT_RETRIEVE, DISTRIBUTE, DRAFT
 from gongwen.app import App
 from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
@@ -123,9 +124,11 @@ def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str
     say(f"5. 登记、印制、归档：发文字号 {ref}")
     distributed = desk.finished(desk.triggered_run(DISTRIBUTE, {"document_id": document_id}))
     say(f"6. 核发（由印发事件触发）：{distributed}")
+    anchored = desk.finished(desk.run_deployment(ANCHOR, {}))
+    say(f"7. 审计链锚点（每日 23:50 自动运行）：链头审计记录 #{anchored['last_id']} 写入归档库 {anchored['key']}")
     retrieved = desk.finished(desk.run_deployment(AUDIT_RETRIEVE, {"ref": ref}), failed_ok=True)
     verified = isinstance(retrieved, dict) and retrieved.get("ok") is True
-    say(f"7. 档案检索与四性检测（审计员）：{'全部通过' if verified else retrieved}")
+    say(f"8. 档案检索与四性检测（审计员）：{'全部通过' if verified else retrieved}")
     with app.db.transaction() as session:
         files = {name: row.content for name, row in printed_files(session, document_id=document_id).items()}
     paths = write_files(app.settings.home / "issued", files)
@@ -137,5 +140,6 @@ def _play(desk: Desk, app: App, say, *, first: dict, final: dict, pins: dict[str
         "files": [str(p) for p in paths],
         "deliveries": distributed,
         "verified": verified,
+        "anchor": anchored["key"],
         "flow_run_id": run_id,
     }

@@ -57,3 +57,20 @@ def test_runs_are_forks_of_a_forkserver_that_imported_everything_once(tmp_path):
     assert seen["other_methods_untouched"] == "ForkContext"
     # imported by the serving process and once by the forkserver; the runs find it done
     assert len((tmp_path / "imports").read_text().split()) == 2
+
+
+def test_every_served_flow_keeps_its_parameter_types_when_sent_to_its_run_process():
+    """The runner sends the flow to the run's process with cloudpickle, by value: its function keeps
+    only the globals its code uses, so a parameter type written as a string (``from __future__ import
+    annotations``) would no longer resolve there, and every run of that deployment would fail before
+    it starts ("… is not fully defined")."""
+    import typing
+
+    import cloudpickle
+
+    from flows.deployments import served_flows
+
+    for served in served_flows():
+        sent = cloudpickle.loads(cloudpickle.dumps(served.flow))
+        assert typing.get_type_hints(sent.fn) == typing.get_type_hints(served.flow.fn), served.flow.name
+        assert sent.parameters.model_dump() == served.flow.parameters.model_dump(), served.flow.name
