@@ -96,7 +96,7 @@ def audit_verify(ctx, ref: str | None) -> None:
     now = _now()
     results = []
     with ctx.app.db.transaction() as session:
-        general = [archive_checks.check_chain(session), audit_anchors.check_anchors(session, store)]
+        general = audit_anchors.chain_checks(session, store)
         if ref is not None:
             records = [_archived(session, ref).record]
             general += record_checks.check_records(session, [records[0].document_id])

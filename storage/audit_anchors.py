@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -27,7 +28,7 @@ from models.tables import AuditEvent, AuditHead, utcnow
 from models.vocabulary import Retention
 from storage import audit_log
 from storage.archive.base import ArchiveStore, Lock, LockMode, StoredVersion
-from storage.archive_checks import AUTHENTIC, Check
+from storage.archive_checks import AUTHENTIC, Check, check_chain
 from storage.archiving import SHA256_METADATA
 
 PREFIX = "audit-anchors/"
@@ -62,8 +63,8 @@ def anchor(db, store: ArchiveStore, *, lock_mode: LockMode, now: dt.datetime | N
         report = audit_log.verify(session)
         if not report.ok:
             raise VerificationFailed(f"审计链不完整，未锚定：{report.reason}", "audit_log")
-        head = session.get(AuditHead, 1)
-        last_id, last_hash = (head.last_id, head.last_hash) if head else (0, "")
+        head = session.get(AuditHead, 1)  # verify read it: it exists
+        last_id, last_hash = head.last_id, head.last_hash
     if last_id == 0:
         return None
     at = now or utcnow()
@@ -93,9 +94,7 @@ def check_anchors(session: Session, store: ArchiveStore) -> Check:
     here)."""
     anchors, problems = [], []
     versions = store.versions(PREFIX)
-    per_key: dict[str, int] = {}
-    for version in versions:
-        per_key[version.key] = per_key.get(version.key, 0) + 1
+    per_key = Counter(version.key for version in versions)
     for version in versions:
         if version.is_delete_marker:
             problems.append(f"锚点 {version.key} 有删除标记")
@@ -128,3 +127,8 @@ def _hashes(session: Session, ids: list[int]) -> dict[int, str]:
         batch = ids[start : start + _BATCH]
         found.update(session.exec(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(batch))).all())
     return found
+
+
+def chain_checks(session: Session, store: ArchiveStore) -> list[Check]:
+    """The checks of the 审计日志 as a whole that every 四性检测 includes: the chain, its anchors."""
+    return [check_chain(session), check_anchors(session, store)]

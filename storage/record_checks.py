@@ -37,8 +37,8 @@ from models.distribution import DeliveryStatus
 from models.lifecycle import Action, State
 from models.tables import ArchiveRecord, AuditEvent, Decision, Delivery, Document, ReferenceCounter
 from storage.archive.base import ArchiveStore
-from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_chain, check_package
-from storage.audit_anchors import check_anchors
+from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_package
+from storage.audit_anchors import chain_checks
 
 #: What each delivery entry leaves the delivery's status at (settle: by its outcome; the others leave it).
 _STATUS_AFTER = {
@@ -108,8 +108,7 @@ def checks_of_document(
 ) -> list[Check]:
     """Every check of one archived document: the chain and its anchors, its package, its records."""
     return [
-        check_chain(session),
-        check_anchors(session, store),
+        *chain_checks(session, store),
         *check_package(session, store, record, readers, now),
         *check_records(session, [record.document_id]),
     ]
