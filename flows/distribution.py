@@ -6,10 +6,10 @@ records them (storage.deliveries: at most one message per recipient, whatever
 crashes or reruns). A message the server may have taken — the connection lost after
 its last byte, before the answer (DeliveryUncertain) — stays claimed, uncertain, like
 one whose run died after sending it, and the others go on. A transient error (4xx, server down) is retried with exponential
-backoff; if it persists, the run stops: what was sent stays sent, the rest stays
-待发送, the document stays 已归档, and ServiceUnavailable says to run it again. Messages
-the server accepted while the database was down are recorded once it is back (the run
-waits up to ``MailOptions.record_patience``): only this run knows they went. A
+backoff (delivery.retry, the one retry layer: nothing retries on top of it); if it persists, the run stops: what
+was sent stays sent, the rest stays 待发送, the document stays 已归档, and ServiceUnavailable says to run it again.
+Messages the server accepted while the database was down are recorded once it is back (the run
+waits up to ``RetryPolicy.record_patience``): only this run knows they went. A
 server that refuses the channel itself (wrong password, untrusted certificate:
 ChannelRefused) stops the run the same way at once, without retries. A
 permanent refusal of one recipient (5xx) marks that delivery 失败 and the others
@@ -46,6 +46,7 @@ from delivery.message import (
     escalation_message,
     reminder_message,
 )
+from delivery.retry import CLAIM_BATCH, SETTLE_GRACE, Attempted, RetryPolicy
 from models.directory import Directory
 from models.distribution import (
     Chase,
@@ -75,19 +76,20 @@ from storage.printing import printed_files
 
 @dataclass(frozen=True)
 class MailOptions:
-    """How messages are sent: From address, .docx or not, attempts with backoff (seconds, doubling
-    from ``backoff``; ``sleep`` waits, tests pass their own), how many deliveries are claimed
-    and recorded per transaction (``batch``), and how long a run waits for a database that is
-    down to record the messages the server accepted (``record_patience``, seconds; less than
-    SETTLE_GRACE, so nobody settles a claim the run may still record)."""
+    """How messages are sent: From address, .docx or not, the retry policy (delivery.retry: tries per
+    message, the waits, how long a run waits for a database that is down to record the messages the server
+    accepted; ``sleep`` waits, tests pass their own), and how many deliveries are claimed and recorded per
+    transaction (``batch``). A claim must not outlive SETTLE_GRACE, so nobody settles a claim the run may
+    still send or record: the policy is checked against the batch."""
 
     sender: str
     attach_docx: bool = False
-    attempts: int = 3
-    backoff: float = 1.0
-    batch: int = 10
+    retry: RetryPolicy = RetryPolicy()
+    batch: int = CLAIM_BATCH
     sleep: Callable[[float], None] = time.sleep
-    record_patience: float = 600.0
+
+    def __post_init__(self) -> None:
+        self.retry.check(self.batch)
 
 
 @dataclass(frozen=True)
@@ -115,28 +117,10 @@ def recipient_of(delivery: Delivery) -> Recipient:
     return Recipient(delivery.recipient, delivery.address, tuple(RecipientRole(r) for r in delivery.roles))
 
 
-@dataclass(frozen=True)
-class Attempted:
-    """How sending one message went: the attempts made and, if it did not go, the last error."""
-
-    attempts: int
-    error: DeliveryDeferred | DeliveryRejected | DeliveryUncertain | ChannelRefused | None = None
-
-
 def send_with_retries(channel: Channel, message: EmailMessage, options: MailOptions) -> Attempted:
-    """Send, retrying transient errors with exponential backoff; a permanent refusal, or a message the
-    server may have taken, is not retried."""
-    for attempt in range(1, options.attempts + 1):
-        try:
-            channel.send(message)
-            return Attempted(attempt)
-        except (DeliveryRejected, DeliveryUncertain, ChannelRefused) as error:
-            return Attempted(attempt, error)
-        except DeliveryDeferred as error:
-            if attempt == options.attempts:
-                return Attempted(attempt, error)
-            options.sleep(options.backoff * 2 ** (attempt - 1))
-    raise ValueError("MailOptions.attempts must be at least 1")
+    """Send one message under the options' retry policy (delivery.retry): a transient error is tried again
+    after the policy's waits; a permanent refusal, or a message the server may have taken, is not."""
+    return options.retry.send(channel, message, options.sleep)
 
 
 def dispatch(db: Database, channel: Channel, *, document_id: int, options: MailOptions) -> DispatchReport:
@@ -206,19 +190,19 @@ def _send_claims(
 
 
 def _record_sent(db: Database, accepted: dict[int, int], options: MailOptions) -> None:
-    """Record the messages the server accepted, waiting for a database that is down (backoff from
-    ``options.backoff``, doubling up to 10 s) for ``options.record_patience`` seconds at most: a claim
-    left unrecorded stays uncertain until a person settles it."""
-    deadline, wait = time.monotonic() + options.record_patience, max(options.backoff, 0.1)
+    """Record the messages the server accepted, waiting for a database that is down (the policy's
+    ``record_waits``) for ``record_patience`` seconds at most: a claim left unrecorded stays uncertain
+    until a person settles it."""
+    deadline, waits = time.monotonic() + options.retry.record_patience, options.retry.record_waits()
     while True:
         try:
             deliveries.record_sent(db, attempts=accepted)
             return
         except ServiceUnavailable:
+            wait = next(waits)
             if time.monotonic() + wait > deadline:
                 raise
             options.sleep(wait)
-            wait = min(wait * 2, 10.0)
 
 
 def _stopped(
@@ -245,12 +229,6 @@ def _report(db: Database, document_id: int, state: State | None, sent: int) -> D
         failed={d.recipient: d.last_error or "" for d in rows if d.status == DeliveryStatus.FAILED.value},
         uncertain=[d.recipient for d in rows if d.status == DeliveryStatus.PENDING.value and d.claimed_at],
     )
-
-
-#: How long a claim may belong to a run that is still sending: a batch of ``MailOptions.batch``
-#: (10) messages, each tried 3 times with a 30 s timeout and backoff, stays claimed up to about
-#: 16 minutes. ``settle`` refuses younger claims.
-SETTLE_GRACE = dt.timedelta(minutes=30)
 
 
 def settle(

@@ -6,8 +6,9 @@ already written, 核发 never sends a recipient a second copy — and persists i
 result, so a flow run that resumes, retries or starts again after a crash gets
 the earlier result back instead of doing the work twice: a result is keyed by
 the flow run, the step and the document (``step_key``). Only transient IO
-errors (an archive or mail server or the database that is down: ServiceUnavailable)
-are retried; a domain error fails at once.
+errors (an archive server or the database that is down: ServiceUnavailable)
+are retried; a domain error fails at once. 核发 is not retried here: its one retry layer is
+per message (delivery.retry), and a task retry on top of it would multiply the tries.
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ def announce_issued(document_id: int, ref: str) -> None:
     )
 
 
-@task(name="核发", **_RETRIED)
+@task(name="核发", **_PERSISTED)
 def distribute(document_id: int) -> DispatchReport:
-    """核发 to every 主送, 抄报 and 抄送 recipient once."""
+    """核发 to every 主送, 抄报 and 抄送 recipient once. No task retries: each message is tried as the retry
+    policy says (delivery.retry, GONGWEN_MAIL_ATTEMPTS); a mail server still down after that, or a database
+    down other than while the run waits to record what went, stops the run (ServiceUnavailable), the rest
+    stays 待发送, and ``gongwen distribute`` or another run continues it."""
     s = services()
     return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail)

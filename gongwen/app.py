@@ -70,6 +70,7 @@ class App:
             settings.smtp_user,
             password,
             settings.mail_from,
+            timeout=settings.mail_retry.timeout,
             ssl_context=self._smtp_tls_context(),
         )
 
@@ -85,14 +86,9 @@ class App:
 
     @property
     def mail_options(self) -> MailOptions:
-        """GONGWEN_MAIL_FROM, GONGWEN_MAIL_ATTACH_DOCX, GONGWEN_MAIL_ATTEMPTS and GONGWEN_MAIL_BACKOFF."""
+        """GONGWEN_MAIL_FROM, GONGWEN_MAIL_ATTACH_DOCX and the retry policy (Settings.mail_retry)."""
         settings = self.settings
-        return MailOptions(
-            sender=settings.mail_from,
-            attach_docx=settings.mail_attach_docx,
-            attempts=settings.mail_attempts,
-            backoff=settings.mail_backoff,
-        )
+        return MailOptions(sender=settings.mail_from, attach_docx=settings.mail_attach_docx, retry=settings.mail_retry)
 
     @property
     def chase_policy(self) -> ChasePolicy:

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from delivery.retry import RetryPolicy
 from models.errors import InputError
 from models.validation import input_error
 from storage.database import sqlite_url
@@ -39,14 +40,23 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
     mail_from: str = "gongwen@localhost"
     mail_attach_docx: bool = False
-    mail_attempts: int = Field(default=3, ge=1, le=10)
-    mail_backoff: float = Field(default=1.0, ge=0, le=60)
+    mail_attempts: int = Field(default=RetryPolicy.attempts, ge=1, le=10)
+    mail_backoff: float = Field(default=RetryPolicy.backoff, ge=0, le=60)
+    mail_record_patience: float = Field(default=RetryPolicy.record_patience, ge=0, le=3600)
     remind_after_days: float = Field(default=3, gt=0)
     escalate_after: int = Field(default=2, ge=1)
     link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     server_port: int = Field(default=4200, ge=1, le=65535)
     wait_seconds: float = Field(default=120, gt=0, le=24 * 3600)
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+
+    @property
+    def mail_retry(self) -> RetryPolicy:
+        """核发's one retry layer (delivery.retry): GONGWEN_MAIL_ATTEMPTS, GONGWEN_MAIL_BACKOFF and
+        GONGWEN_MAIL_RECORD_PATIENCE."""
+        return RetryPolicy(
+            attempts=self.mail_attempts, backoff=self.mail_backoff, record_patience=self.mail_record_patience
+        )
 
     @property
     def effective_database_url(self) -> str:
@@ -57,7 +67,12 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; a bad value is an InputError naming the variable."""
     try:
-        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         error = input_error(exc)
         raise InputError(error.message, f"GONGWEN_{error.field.upper()}") from None
+    try:
+        settings.mail_retry.check()
+    except ValueError as exc:  # a claim could outlive the registrar's 核实 grace: refuse the combination
+        raise InputError(str(exc), "GONGWEN_MAIL_ATTEMPTS") from None
+    return settings

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from delivery import SmtpChannel
+from delivery.retry import RetryPolicy
 from flows.distribution import MailOptions
 from storage import archiving
 from storage.archive.local import LocalArchiveStore
@@ -30,9 +31,10 @@ def channel(server: SmtpServer) -> SmtpChannel:
 
 
 def options(delays: list[float] | None = None, **changes) -> MailOptions:
-    """Fast retries; the backoff delays asked for are appended to ``delays``."""
+    """Fast retries (3 tries, waits of 0.01 s and 0.02 s); the waits asked for are appended to ``delays``."""
     sink = delays if delays is not None else []
-    return MailOptions(**{"sender": SENDER, "attempts": 3, "backoff": 0.01, "sleep": sink.append, **changes})
+    retry = RetryPolicy(attempts=3, backoff=0.01)
+    return MailOptions(**{"sender": SENDER, "retry": retry, "sleep": sink.append, **changes})
 
 
 def ack_code(message: EmailMessage) -> str:
@@ -42,3 +44,25 @@ def ack_code(message: EmailMessage) -> str:
 
 def by_address(messages: list[EmailMessage]) -> dict[str, EmailMessage]:
     return {m["To"].addresses[0].addr_spec: m for m in messages}
+
+
+class Refusing:
+    """A channel that answers every try with ``error`` (but try ``succeed_on``, if given); it counts the tries."""
+
+    def __init__(self, error: Exception, succeed_on: int | None = None) -> None:
+        self.error, self.succeed_on, self.tries = error, succeed_on, 0
+
+    def send(self, message: EmailMessage) -> None:
+        self.tries += 1
+        if self.tries != self.succeed_on:
+            raise self.error
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
+def bare_message() -> EmailMessage:
+    """A message with only a recipient: enough for a channel that refuses it."""
+    built = EmailMessage()
+    built["To"] = "gaj@kaifeng.example.cn"
+    return built

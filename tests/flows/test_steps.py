@@ -9,9 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from delivery.retry import RetryPolicy
 from flows import steps
+from flows.distribution import MailOptions, send_with_retries
 from flows.runtime import provide
+from models.errors import DeliveryDeferred, ServiceUnavailable
 from storage import transitions
+from tests.flows.dispatch_helpers import SENDER, Refusing, bare_message
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +82,31 @@ def test_a_step_run_again_in_the_same_flow_run_returns_the_persisted_result(pref
 
     assert twice([7]) == ["开发〔2024〕3号"]  # another flow run registers again (the domain step is idempotent)
     assert numbers == [7, 8, 7]
+
+
+def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefect, monkeypatch):
+    """A mail server down for the whole run: the message is tried as the retry policy says (3 times), then
+    the run stops; the task does not run 核发 again (before the single retry layer: 3 × 4 = 12 tries)."""
+    from prefect import flow
+
+    channel, runs = Refusing(DeliveryDeferred("421 服务暂不可用")), []
+
+    def dispatch(db, channel, *, document_id, options, **stores):  # one message, then the stop dispatch raises
+        runs.append(document_id)
+        outcome = send_with_retries(channel, bare_message(), options)
+        raise ServiceUnavailable(f"{outcome.error.message}；请在邮件服务器恢复后执行 gongwen distribute {document_id}")
+
+    monkeypatch.setattr(steps, "dispatch", dispatch)
+    mail = MailOptions(sender=SENDER, retry=RetryPolicy(attempts=3, backoff=0), sleep=lambda seconds: None)
+    provide(lambda: SimpleNamespace(db=None, archive_store=None, open_channel=lambda: channel, mail=mail))
+
+    @flow
+    def distribute_once(document_id: int):
+        return steps.distribute(document_id)
+
+    try:
+        with pytest.raises(ServiceUnavailable, match="gongwen distribute 7"):
+            distribute_once(7)
+    finally:
+        provide(None)
+    assert (runs, channel.tries) == ([7], 3)

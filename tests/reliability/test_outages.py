@@ -37,6 +37,7 @@ from functools import partial
 import pytest
 from sqlmodel import func, select
 
+from delivery.retry import RetryPolicy
 from delivery.smtp import SmtpChannel
 from doc_templates import PersistentConverter
 from flows.distribution import SETTLE_GRACE, MailOptions, settle
@@ -61,7 +62,8 @@ pytestmark = pytest.mark.reliability
 
 BATCH = 50
 SENDER = "kfsfld@kaifeng.example.cn"
-#: Retries of the 归档 and 核发 tasks wait 2 + 10 + 30 s: an outage lasts until one of them has given up.
+#: Retries of the 归档 task wait 2 + 10 + 30 s, 核发 tries each message 3 times (delivery.retry, no task
+#: retries): an outage lasts until one of them has given up.
 GIVE_UP_TIMEOUT = 180.0
 #: The batch's notice: the seed notice to the nine counties' groups (主送) and the province's office (抄报).
 TO, CC_REPORT = ["各县（区）打击侵权假冒工作领导小组"], ["省打击侵权假冒工作领导小组办公室"]
@@ -146,7 +148,7 @@ def office(
         store_name="s3",
         lock_mode="COMPLIANCE",
         open_channel=lambda: SmtpChannel(smtp.host, smtp.port, "none", None, None, SENDER, timeout=10),
-        mail=MailOptions(sender=SENDER, backoff=0.2),
+        mail=MailOptions(sender=SENDER, retry=RetryPolicy(backoff=0.2)),
         chase=ChasePolicy(remind_after=dt.timedelta(days=3), escalate_after=2),
         converter=converter,
     )
@@ -366,8 +368,8 @@ def held_for(seconds: float) -> Callable[[], bool]:
 
 def test_database_crash(office: Office, capsys, tmp_path) -> None:
     """PostgreSQL crashed (immediate stop) after the k-th package until a step gives up, and again after the
-    m-th message for longer than the 核发 retries: once it is back, the same process runs the batch again,
-    and ``gongwen distribute`` completes what stopped."""
+    m-th message for 45 s (the 核发 runs that need it meanwhile stop; those recording wait): once it is back, the
+    same process runs the batch again, and ``gongwen distribute`` completes what stopped."""
     k, started = in_flight(), time.monotonic()
     with database_crash(office, lambda: office.count(ArchiveRecord) >= k, gives_up(None)) as issuing:
         first = attempt(issue_documents, office.ids)
