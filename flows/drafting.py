@@ -14,10 +14,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 
+from actions import drafting
 from flows.runtime import services
 from flows.served_names import LIFECYCLE
+from models.identity import Claimed
 from models.spec import DocumentSpec, parse_spec
-from storage import transitions
 
 
 @flow(name="draft-document", persist_result=True)
@@ -39,4 +40,4 @@ def draft_document(spec: DocumentSpec, drafter: str, submit: bool = True) -> dic
 @task(name="拟稿", cache_policy=NO_CACHE)
 def create_draft(spec: DocumentSpec, drafter: str) -> int:
     checked, warnings = parse_spec(spec.model_dump(mode="json", exclude_none=True))
-    return transitions.draft(services().db, spec=checked, drafter=drafter, warnings=warnings).id
+    return drafting.draft(services().db, spec=checked, by=Claimed(drafter), warnings=warnings).id

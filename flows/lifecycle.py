@@ -3,9 +3,12 @@
 ``document_lifecycle`` carries one document from 送审 to 归档. At each review step
 (核稿, every 会签 party in any order, 签发) the run suspends with a form
 (flows.forms) and waits for a person's answer in the Prefect UI, or from
-``gongwen decide``. The answer goes through the same domain check as the CLI
-(storage.transitions.decide: the person, the role, the PIN); a refused answer is
-audited and the run suspends again for the same step. A 退回修改 sends the draft
+``gongwen decide``. The answer is applied by the same action the command line
+calls without a server (actions.deciding, actions.drafting: the person and PIN,
+the role, the step); a refused answer is audited by that action and the run
+suspends again for the same step. Each answer's outcome is the step's persisted
+result and is published as the run input ``outcome-answer-N``, which is how the
+person's client learns what became of the answer. A 退回修改 sends the draft
 back: the run waits for its drafter's 修改单 (revised content and 重新送审, or 撤销)
 and the new round goes through review again. After 签发 it issues the document
 (``issue_document``'s steps) and emits ``gongwen.document.issued``, on which
@@ -29,6 +32,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 from prefect import flow, task
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
@@ -36,13 +40,15 @@ from prefect.input import create_flow_run_input, delete_flow_run_input, read_flo
 from prefect.input.run_input import keyset_from_base_key
 from prefect.runtime import flow_run
 
+from actions import deciding, drafting
 from flows import artifacts, steps
 from flows.forms import form_for
 from flows.runtime import services
-from models.errors import InputError, NotAllowed
+from models.errors import InputError, NotAllowed, as_record
+from models.identity import Credentials
 from models.lifecycle import Action, State
 from models.spec import parse_spec
-from storage import archiving, documents, review, transitions
+from storage import archiving, documents, review
 
 #: Documents a batch run (issue-documents) carries at once: their database and disk waits overlap; more
 #: threads only contend for the interpreter and the database's write lock (bench/lifecycle.py).
@@ -132,32 +138,44 @@ def _answer_key(context: object, parameters: dict) -> str:
 
 
 @task(name="审核", persist_result=True, cache_key_fn=_answer_key)
-def answer_step(document_id: int, index: int, answer: dict, key: str) -> str:
-    """Apply one answer from a form: the state it led to, or why it was refused (refusals are audited)."""
+def answer_step(document_id: int, index: int, answer: dict, key: str) -> dict:
+    """Apply one answer from a form through the same action the command line calls; its outcome —
+    accepted (the state it led to) or refused (the error, audited by the action) — is this step's
+    persisted result and is published beside the form as ``outcome-<key>``, where the person's client
+    (gongwen decide, revise, withdraw) reads it."""
+    outcome = apply_answer(document_id, answer)
+    show_review(document_id)
+    _publish(f"outcome-{key}", outcome)
+    _blank_pin(key, answer)
+    return outcome
+
+
+def apply_answer(document_id: int, answer: dict) -> dict:
+    """An answer of a 审核单 (``verdict``) or a 修改单 (``action``) applied by its action; the outcome record."""
     db = services().db
+    by = Credentials(answer["person"], answer["pin"])
     try:
         if "verdict" in answer:
-            outcome = transitions.decide(
-                db,
-                document_id=document_id,
-                name=answer["person"],
-                pin=answer["pin"],
-                approve=answer["verdict"] == Action.APPROVE.label,
-                opinion=answer["opinion"],
-            )
-            result = outcome.state.label
-        elif answer["action"] == review.RESUBMIT:
+            approve = answer["verdict"] == Action.APPROVE.label
+            decided = deciding.decide(db, document_id=document_id, by=by, approve=approve, opinion=answer["opinion"])
+            return {"accepted": True, "state": decided.state.value, "step": decided.step, "pending": decided.pending}
+        if answer["action"] == review.RESUBMIT:
             spec, _ = parse_spec(answer["spec"])
-            result = review.resubmit(
-                db, document_id=document_id, name=answer["person"], pin=answer["pin"], spec=spec, note=answer["note"]
-            ).label
+            state = drafting.revise(db, document_id=document_id, spec=spec, by=by, note=answer["note"])
         else:
-            result = review.withdraw(db, document_id=document_id, name=answer["person"], pin=answer["pin"]).label
+            state = drafting.withdraw(db, document_id=document_id, by=by)
+        return {"accepted": True, "state": state.value}
     except (NotAllowed, InputError) as refusal:
-        result = f"未接受：{refusal.message}"
-    show_review(document_id)
-    _blank_pin(key, answer)
-    return result
+        return {"accepted": False, "error": as_record(refusal)}
+
+
+def _publish(key: str, value: dict) -> None:
+    """Store ``value`` as this run's input ``key`` (once: a replayed step finds it there)."""
+    try:
+        create_flow_run_input(key, value)
+    except httpx.HTTPStatusError as error:
+        if error.response.status_code != httpx.codes.CONFLICT:
+            raise
 
 
 def _blank_pin(key: str, answer: dict) -> None:

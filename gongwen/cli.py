@@ -63,21 +63,22 @@ def org_load(ctx: commands.Context, file: Path) -> None:
 @cli.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--as", "name", required=True, help="拟稿人")
+@click.option("--pin", required=True, help="拟稿人的 PIN")
 @click.pass_obj
-def draft(ctx: commands.Context, spec: Path, name: str) -> None:
+def draft(ctx: commands.Context, spec: Path, name: str, pin: str) -> None:
     """拟稿：由公文内容文件创建草稿，输出其编号。"""
-    commands.draft(ctx, spec, name)
+    commands.draft(ctx, spec, name, pin)
 
 
 @cli.command()
 @DOC
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--as", "name", required=True, help="拟稿人")
-@click.option("--pin", default=None, help="拟稿人的 PIN（公文由流程运行办理时必填，修改稿随即重新送审）")
+@click.option("--pin", required=True, help="拟稿人的 PIN")
 @click.option("--note", default="", help="修改说明")
 @click.pass_obj
-def revise(ctx: commands.Context, doc: int, spec: Path, name: str, pin: str | None, note: str) -> None:
-    """修改退回的草稿（形成新的版本）。"""
+def revise(ctx: commands.Context, doc: int, spec: Path, name: str, pin: str, note: str) -> None:
+    """修改草稿（形成新的版本）；退回修改的草稿随即重新送审。"""
     commands.revise(ctx, doc, spec, name, pin, note)
 
 
@@ -91,10 +92,12 @@ def show(ctx: commands.Context, doc: int) -> None:
 
 @cli.command()
 @DOC
+@click.option("--as", "name", required=True, help="拟稿人")
+@click.option("--pin", required=True, help="拟稿人的 PIN")
 @click.pass_obj
-def submit(ctx: commands.Context, doc: int) -> None:
+def submit(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
     """送审：草稿进入核稿。"""
-    commands.submit(ctx, doc)
+    commands.submit(ctx, doc, name, pin)
 
 
 @cli.command()

@@ -7,11 +7,13 @@ writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from actions import deciding, drafting
 from doc_templates import print_document
 from flows import distribution, issuing
 from gongwen import lifecycle
@@ -25,6 +27,7 @@ from gongwen.settings import load_settings
 from models.directory import parse_directory
 from models.distribution import DeliveryStatus
 from models.errors import InputError, ServiceUnavailable
+from models.identity import Credentials
 from models.lifecycle import Action, State
 from models.refno import ReferenceNumber
 from models.rules import check_spec
@@ -84,29 +87,37 @@ def org_load(ctx: Context, file: Path) -> None:
     )
 
 
-def draft(ctx: Context, path: Path, name: str) -> None:
+def draft(ctx: Context, path: Path, name: str, pin: str) -> None:
     spec, warnings = _read_spec(ctx, path)
-    document = transitions.draft(ctx.app.db, spec=spec, drafter=name, warnings=warnings)
+    document = drafting.draft(ctx.app.db, spec=spec, by=Credentials(name, pin), warnings=warnings)
     ctx.out.done({"id": document.id, "warnings": warnings}, f"已创建草稿，编号 {document.id}：{document.title}")
 
 
-def revise(ctx: Context, doc: int, path: Path, name: str, pin: str | None, note: str) -> None:
-    """修改退回的草稿; for a document carried by a lifecycle run, by the 修改单 (with 重新送审)."""
-    spec, warnings = _read_spec(ctx, path)
+def revise(ctx: Context, doc: int, path: Path, name: str, pin: str, note: str) -> None:
+    """修改 a 草稿 (after 退回修改: with 重新送审); for a document carried by a lifecycle run, by its 修改单."""
+    spec, _ = _read_spec(ctx, path)
+    db = ctx.app.db
+    by = Credentials(name, pin)
+    here = functools.partial(drafting.revise, db, document_id=doc, spec=spec, by=by, note=note)
+    answer = {"action": review.RESUBMIT, "person": name, "pin": pin, "note": note, "spec": spec.model_dump(mode="json")}
+    now = _through_run(ctx, doc, answer, here)
+    resubmitted = f"并重新送审，当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理" if now.round else ""
+    ctx.out.done(
+        {"id": doc, "version": now.version, "state": now.state.value, "round": now.round},
+        f"公文 {doc} 已修改为第 {now.version} 稿{resubmitted}",
+    )
+
+
+def _through_run(ctx: Context, doc: int, answer: dict, here) -> review.ReviewStage:
+    """Apply a person's action: by answering the form of the lifecycle run that carries the document
+    (which applies it with the same action), else ``here``; the document's stage afterwards."""
     db = ctx.app.db
     run_id = review.bound_run(db, document_id=doc)
     if run_id is None:
-        document = transitions.revise(db, document_id=doc, spec=spec, author=name)
-        ctx.out.done({"id": document.id, "version": document.version}, f"公文 {doc} 已修改为第 {document.version} 稿")
-        return
-    if pin is None:
-        raise InputError("本文由流程运行办理，修改稿随重新送审提交，须给出拟稿人的 --pin", "--pin")
-    answer = {"action": review.RESUBMIT, "person": name, "pin": pin, "note": note, "spec": spec.model_dump(mode="json")}
-    now = lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer)
-    ctx.out.done(
-        {"id": doc, "version": now.version, "state": now.state.value, "round": now.round},
-        f"公文 {doc} 已修改为第 {now.version} 稿并重新送审，当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理",
-    )
+        here()
+    else:
+        lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer, here=here)
+    return review.stage(db, document_id=doc)
 
 
 def show(ctx: Context, doc: int) -> None:
@@ -149,20 +160,21 @@ def show(ctx: Context, doc: int) -> None:
     ctx.out.done(data, "\n".join(lines))
 
 
-def submit(ctx: Context, doc: int) -> None:
-    """送审; with a Prefect server configured, by starting the document's lifecycle run."""
+def submit(ctx: Context, doc: int, name: str, pin: str) -> None:
+    """送审; with a Prefect server configured, the document's lifecycle run then carries it."""
+    here = functools.partial(drafting.submit, ctx.app.db, document_id=doc, by=Credentials(name, pin))
     desk = _desk(ctx)
     if desk is None:
-        state = transitions.submit(ctx.app.db, document_id=doc)
+        state = here()
         ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
         return
-    run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc)
+    run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc, submit=here)
     if now is None:
         with ctx.app.db.transaction() as session:
             state = State(documents.get(session, document_id=doc).state)
         ctx.out.done(
             {"id": doc, "state": state.value, "flow_run_id": run_id, "waiting_for": [], "run_started": False},
-            f"公文 {doc} 已交流程运行 {run_id} 送审；服务器繁忙，{desk.timeout:.0f} 秒内该运行尚未显示第一张表单，"
+            f"公文 {doc} 已送审，交流程运行 {run_id} 办理；服务器繁忙，{desk.timeout:.0f} 秒内该运行尚未显示第一张表单，"
             f"它会接着办理（可用 gongwen show {doc} 或在 Prefect 界面查看）",
         )
         return
@@ -181,21 +193,16 @@ def submit(ctx: Context, doc: int) -> None:
 def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: str) -> None:
     """核稿 / 会签 / 签发; for a document carried by a lifecycle run, by answering the run's form."""
     db = ctx.app.db
-    run_id = review.bound_run(db, document_id=doc)
-    if run_id is None:
-        outcome = transitions.decide(db, document_id=doc, name=name, pin=pin, approve=approve, opinion=opinion)
-        step, state, pending = outcome.step, outcome.state, outcome.pending
-    else:
-        verdict = (Action.APPROVE if approve else Action.RETURN).label
-        answer = {"verdict": verdict, "opinion": opinion, "person": name, "pin": pin}
-        step = review.stage(db, document_id=doc).step
-        now = lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer)
-        state, pending = now.state, now.eligible if now.step == step else ()
-    verdict = "同意" if approve else "退回修改"
+    by = Credentials(name, pin)
+    here = functools.partial(deciding.decide, db, document_id=doc, by=by, approve=approve, opinion=opinion)
+    verdict = (Action.APPROVE if approve else Action.RETURN).label
+    step = review.stage(db, document_id=doc).step
+    now = _through_run(ctx, doc, {"verdict": verdict, "opinion": opinion, "person": name, "pin": pin}, here)
+    pending = now.eligible if now.step == step else ()
     waiting = f"，尚待：{'、'.join(pending)}" if pending else ""
     ctx.out.done(
-        {"id": doc, "step": step, "state": state.value, "pending": list(pending)},
-        f"{name} {step}：{verdict}。公文 {doc} 当前：{state.label}{waiting}",
+        {"id": doc, "step": step, "state": now.state.value, "pending": list(pending)},
+        f"{name} {step}：{verdict}。公文 {doc} 当前：{now.state.label}{waiting}",
     )
 
 
@@ -223,8 +230,15 @@ def _required_desk(ctx: Context, doc: int) -> Desk:
 
 
 def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
-    state = transitions.withdraw(ctx.app.db, document_id=doc, name=name, pin=pin)
-    ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已撤销")
+    """撤销; a lifecycle run that carried the document waiting on a 审核单 is ended with it."""
+    here = functools.partial(drafting.withdraw, ctx.app.db, document_id=doc, by=Credentials(name, pin))
+    now = _through_run(ctx, doc, {"action": "撤销", "person": name, "pin": pin, "note": ""}, here)
+    run_id = review.bound_run(ctx.app.db, document_id=doc)
+    if run_id is not None:
+        desk = _required_desk(ctx, doc)
+        if not desk.state(run_id).is_final():
+            desk.cancel(run_id, "公文已撤销")
+    ctx.out.done({"id": doc, "state": now.state.value}, f"公文 {doc} 已撤销")
 
 
 def archive(ctx: Context, doc: int) -> None:
@@ -309,12 +323,20 @@ def distribute(ctx: Context, doc: int, registrar: tuple[str, str] | None) -> Non
     """核发; with ``registrar`` (name, PIN), first put the 失败 deliveries back to 待发送."""
     app = ctx.app
     if registrar is None:
-        report = distribution.dispatch(app.db, app.mail_channel, document_id=doc, options=app.mail_options)
+        report = distribution.dispatch(
+            app.db, app.mail_channel, document_id=doc, options=app.mail_options, store=app.archive_store
+        )
         ctx.out.done(dispatch_data(report), dispatch_text(report))
         return
     name, pin = registrar
     reopened, report = distribution.retry_failed(
-        app.db, app.mail_channel, document_id=doc, by=name, pin=pin, options=app.mail_options
+        app.db,
+        app.mail_channel,
+        document_id=doc,
+        by=name,
+        pin=pin,
+        options=app.mail_options,
+        store=app.archive_store,
     )
     retried = [
         {

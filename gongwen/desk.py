@@ -122,6 +122,27 @@ class Desk:
 
         self._call(resume)
 
+    def outcome(self, run_id: str, key: str) -> dict[str, Any]:
+        """Wait for the outcome the run publishes once it has applied the answer to form ``key``
+        (flows.lifecycle: ``outcome-<key>``, accepted or refused with the error); that record."""
+        import httpx
+
+        def published():
+            try:
+                return _json(self._call(lambda client: client.read_flow_run_input(UUID(run_id), f"outcome-{key}")))
+            except httpx.HTTPStatusError as error:
+                if error.response.status_code == httpx.codes.NOT_FOUND:
+                    return None
+                raise
+
+        return _poll(published, self.timeout, f"流程运行 {run_id} 处理所填表单")
+
+    def cancel(self, run_id: str, why: str) -> None:
+        """End a run whose document no longer waits on it (撤销 while it waited on a 审核单)."""
+        from prefect.states import Cancelled
+
+        self._call(lambda client: client.set_flow_run_state(UUID(run_id), Cancelled(message=why), force=True))
+
     def reschedule(self, run_id: str) -> None:
         """Put a run that stopped without finishing (its process crashed or was killed) back in the queue:
         it runs again from the top, its persisted results and answers replayed."""

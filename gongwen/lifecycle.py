@@ -9,31 +9,25 @@ a refused answer (wrong PIN, wrong person) is exit 3, and audited, as on the CLI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flows.served_names import LIFECYCLE
 from gongwen.desk import Desk
-from models.errors import NotAllowed, RefusedDecision, StillWaiting, TransitionError
+from models.errors import StillWaiting, from_record
 from models.lifecycle import State
-from storage import documents, review
+from storage import review
 from storage.database import Database
 
 
-def check_can_start(db: Database, desk: Desk, *, document_id: int) -> None:
-    """A lifecycle run may start for a draft never submitted that no other live run carries."""
-    with db.transaction() as session:
-        document = documents.get(session, document_id=document_id)
-    if document.state != State.DRAFT.value or document.round != 0:
-        raise TransitionError(f"公文处于「{State(document.state).label}」状态，不能送审", "state")
-    if document.flow_run_id and not desk.state(document.flow_run_id).is_final():
-        raise NotAllowed(f"公文 {document_id} 已由流程运行 {document.flow_run_id} 办理", "DOC")
-
-
-def start(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.ReviewStage | None]:
-    """送审 through the Prefect API: start the document's lifecycle run and wait until it shows its first
-    form (or has finished); the run's id and the document's stage — no stage if the run has not got
-    that far within the desk's patience (a busy server): the run exists and carries the document on."""
-    check_can_start(db, desk, document_id=document_id)
+def start(
+    db: Database, desk: Desk, *, document_id: int, submit: Callable[[], State]
+) -> tuple[str, review.ReviewStage | None]:
+    """送审 through the Prefect API: ``submit`` (the drafter's action, proven and audited as without a
+    server), then the document's lifecycle run, and wait until it shows its first form (or has
+    finished); the run's id and the document's stage — no stage if the run has not got that far within
+    the desk's patience (a busy server): the run exists and carries the document on."""
+    submit()
     run_id = desk.run_deployment(LIFECYCLE, {"document_id": document_id})
     review.attach_run(db, document_id=document_id, flow_run_id=run_id)
     try:
@@ -44,31 +38,30 @@ def start(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.Re
 
 
 def answer_form(
-    db: Database, desk: Desk, run_id: str, *, document_id: int, answer: dict[str, Any]
+    db: Database, desk: Desk, run_id: str, *, document_id: int, answer: dict[str, Any], here: Callable[[], object]
 ) -> review.ReviewStage:
-    """Answer the form the run waits on; the document's stage once the run has dealt with it."""
+    """Answer the form the run waits on; the document's stage once the run has applied the answer.
+
+    The run applies the answer with the action ``here`` calls, and publishes the outcome beside the
+    form (flows.lifecycle ``outcome-answer-N``): a refusal comes back as the same error, with the same
+    message, as ``here`` would raise. An answer the run cannot take — it waits on no form, on the other
+    kind of form, or does not offer this person — is given to ``here`` in this process: the action
+    refuses it as it does without a server (the state or the person does not allow it) and audits it.
+    """
     state = desk.wait(run_id)
-    if state.is_final():
-        raise TransitionError(f"公文 {document_id} 的流程运行已结束（{state.name}），没有待办的表单", "DOC")
-    form = desk.form(run_id)
+    form = None if state.is_final() else desk.form(run_id)
     deciding = "verdict" in answer
-    if ("verdict" in form.schema["properties"]) != deciding:
-        waiting = review.stage(db, document_id=document_id)
-        raise TransitionError(
-            f"公文 {document_id} 当前等待「{waiting.step}」，不能{'审核' if deciding else '修改'}", "state"
-        )
-    name = answer["person"]
-    if name not in form.choices("person"):
-        reason = f"「{name}」不是本环节可以办理的人员（可办理：{'、'.join(form.choices('person'))}）"
-        action = "decision_refused" if deciding else "resubmit_refused"
-        review.record_refusal(db, document_id=document_id, name=name, action=action, reason=reason, field="as")
-        raise RefusedDecision(reason, "as")
-    before = review.last_event(db, document_id=document_id)
+    if (
+        form is None
+        or ("verdict" in form.schema["properties"]) != deciding
+        or answer["person"] not in form.choices("person")
+    ):
+        here()
+        return review.stage(db, document_id=document_id)
     desk.answer(run_id, answer)
-    desk.wait(run_id, after_key=form.key)
-    refusal = review.refusal_since(db, document_id=document_id, after=before, name=name)
-    if refusal is not None:
-        raise RefusedDecision(refusal, "pin" if "PIN" in refusal else "as")
+    outcome = desk.outcome(run_id, form.key)
+    if not outcome["accepted"]:
+        raise from_record(outcome["error"])
     return review.stage(db, document_id=document_id)
 
 

@@ -104,3 +104,16 @@ class DeliveryUncertain(GongwenError):
 
 class DeliveryDeferred(ServiceUnavailable):
     """核发: a message was not accepted this time (4xx, server down, connection lost); retry later."""
+
+
+def as_record(error: GongwenError) -> dict[str, str | None]:
+    """An error as plain data (its kind, message and field), to carry a refusal across processes —
+    a lifecycle run's answer to a form, read by the command that sent it."""
+    return {"kind": type(error).__name__, "message": error.message, "field": error.field}
+
+
+def from_record(record: dict[str, str | None]) -> GongwenError:
+    """The error ``as_record`` wrote (a kind this module does not define comes back as NotAllowed)."""
+    kind = globals().get(str(record.get("kind")))
+    cls = kind if isinstance(kind, type) and issubclass(kind, GongwenError) else NotAllowed
+    return cls(str(record.get("message") or ""), record.get("field"))

@@ -11,6 +11,7 @@ dispatch are kept in the audit log beside it.
 
 - ``return`` (退回修改) in any review step sends the document back to 草稿; its
   decisions stay in the history and the next round starts afresh.
+- ``revise`` (修改) makes a new content version of a 草稿; only a 草稿 can change.
 - ``withdraw`` (撤销) ends a document that has not been signed.
 - A review step with nobody on the route (no 核稿 or no 会签 parties) is skipped.
 - A step with several parties (核稿, 会签) is complete when each has approved,
@@ -67,6 +68,7 @@ class Action(StrEnum):
     """Actions on a document."""
 
     SUBMIT = "submit"
+    REVISE = "revise"
     APPROVE = "approve"
     RETURN = "return"
     WITHDRAW = "withdraw"
@@ -82,6 +84,7 @@ class Action(StrEnum):
 
 ACTION_LABELS = {
     Action.SUBMIT: "送审",
+    Action.REVISE: "修改",
     Action.APPROVE: "同意",
     Action.RETURN: "退回修改",
     Action.WITHDRAW: "撤销",
@@ -130,6 +133,7 @@ _NEXT_AFTER_STEP = {
 
 TRANSITIONS: dict[tuple[State, Action], Transition] = {
     (State.DRAFT, Action.SUBMIT): Transition(State.IN_REVIEW, Role.DRAFTER),
+    (State.DRAFT, Action.REVISE): Transition(State.DRAFT, Role.DRAFTER),
     **{
         (state, Action.APPROVE): Transition(_NEXT_AFTER_STEP[state], ROLE_OF_STEP[STEP_OF_STATE[state]])
         for state in _REVIEWING

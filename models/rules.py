@@ -24,8 +24,9 @@ with the role in the issuing agencies and their offices (an explicit empty
 
 from __future__ import annotations
 
+from models.authorization import check_role
 from models.directory import Agency, Directory
-from models.errors import InputError, NotFound
+from models.errors import InputError, NotFound, RefusedDecision
 from models.lifecycle import Route
 from models.spec import DocumentSpec
 from models.vocabulary import DIRECTIONS, WITHOUT_MAIN_RECIPIENT, Direction, DocType, Role
@@ -164,3 +165,16 @@ def lead_code(spec: DocumentSpec, directory: Directory) -> str:
     if code is None:
         raise NotFound(f"「{spec.lead_issuer}」没有机关代字", "issuer[0]")
     return code
+
+
+def draft_terms(spec: DocumentSpec, directory: Directory, drafter: str) -> dict:
+    """拟稿: check a spec and its drafter against the 条例 rules and the directory; the resolved 审批路径,
+    保管期限 and 机关代字 a draft is stored with. The drafter must hold the 拟稿 role and may not be the
+    document's own 签发人 (拟稿人不得签发本人拟稿)."""
+    check_spec(spec, directory)
+    check_role(directory.person(drafter, "as"), Role.DRAFTER, "拟稿")
+    route = route_for(spec, directory)
+    if route.sign == drafter:
+        raise RefusedDecision(f"拟稿人「{drafter}」不能作为本文的签发人", "approval.sign")
+    retention = spec.retention or directory.retention_for(spec.doc_type)
+    return {"route": route, "retention": retention, "lead_code": lead_code(spec, directory)}

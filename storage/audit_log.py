@@ -19,15 +19,21 @@ batch of sends so).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry, ChainReport, canonical_json, entry_hash, verify_chain
+from models.errors import NotAllowed
 from models.tables import AuditEvent, AuditHead
+
+if TYPE_CHECKING:
+    from storage.database import Database
 
 
 def next_entry(
@@ -155,3 +161,25 @@ def verify(session: Session) -> ChainReport:
         for e in _entries(session)
     )
     return verify_chain(entries, head.last_hash)
+
+
+@contextlib.contextmanager
+def refusals_audited(
+    db: Database,
+    *,
+    actor: str,
+    action: str,
+    document_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    refusals: tuple[type[Exception], ...] = (NotAllowed,),
+) -> Iterator[None]:
+    """Every refusal of a person's action is audited: a refusal (``refusals``, NotAllowed by default)
+    raised in the block goes on to the caller after it is recorded as ``action`` (``…_refused``) with its
+    reason and field, in a transaction of its own (the block's own transaction has been rolled back)."""
+    try:
+        yield
+    except refusals as refusal:
+        with db.transaction() as session:
+            why = {"reason": refusal.message, "field": refusal.field}
+            append(session, actor=actor, action=action, document_id=document_id, detail={**(detail or {}), **why})
+        raise

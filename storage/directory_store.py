@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session, delete, select
 
 from models.directory import Agency, CounterSeed, Directory, Group, Person, RetentionRules
+from models.errors import RefusedDecision
+from models.identity import Credentials, Identity
+from models.pin import verify_pin
 from models.tables import AgencyRow, GroupRow, PersonRow, RetentionRuleRow
 from storage import counters
 
@@ -59,3 +62,15 @@ def load_directory(session: Session) -> Directory:
 def find_person(session: Session, *, name: str) -> Person | None:
     row = session.exec(select(PersonRow).where(PersonRow.name == name)).first()
     return Person.model_validate(row.model_dump(exclude={"id"})) if row else None
+
+
+def prove(session: Session, who: Identity) -> Person:
+    """身份证明: the directory's person ``who`` names, once their PIN matches the stored hash (for
+    ``Credentials``); RefusedDecision if the name is unknown or the PIN wrong. A ``Claimed`` name is
+    only looked up (the caller accepts it only where no PIN is required)."""
+    person = find_person(session, name=who.name)
+    if person is None:
+        raise RefusedDecision(f"目录中没有人员「{who.name}」", "as")
+    if isinstance(who, Credentials) and not verify_pin(who.pin, person.pin_hash):
+        raise RefusedDecision("PIN 不正确", "pin")
+    return person

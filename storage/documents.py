@@ -6,9 +6,12 @@ from sqlmodel import Session, select
 
 from models.errors import NotFound
 from models.lifecycle import Route, State
+from models.rules import draft_terms
 from models.spec import DocumentSpec
 from models.tables import Decision, Document, DocumentContent, DocumentVersion, utcnow
 from models.vocabulary import Retention
+from storage import audit_log
+from storage.directory_store import load_directory
 
 
 def content_of(spec: DocumentSpec, *, route: Route, retention: Retention) -> dict:
@@ -71,6 +74,25 @@ def replace_content(
     document.updated_at = utcnow()
     session.add(document)
     session.add(DocumentVersion(document_id=document.id, version=document.version, author=author, spec=spec.to_data()))
+    return document
+
+
+def draft(session: Session, *, spec: DocumentSpec, drafter: str, warnings: list[str], proof: str) -> Document:
+    """拟稿 in the caller's transaction: spec and drafter checked (models.rules.draft_terms), the 草稿
+    stored and its audit entry appended (``proof``: how the drafter was identified)."""
+    terms = draft_terms(spec, load_directory(session), drafter)
+    document = create_draft(session, spec=spec, drafter=drafter, **terms)
+    detail = {"title": spec.title, "version": 1, "warnings": list(warnings), "proof": proof}
+    audit_log.append(session, actor=drafter, action="draft", document_id=document.id, detail=detail)
+    return document
+
+
+def revise(session: Session, *, document: Document, spec: DocumentSpec, author: str, proof: str) -> Document:
+    """修改稿 in the caller's transaction: a new content version, checked as a draft is, with its audit entry."""
+    terms = draft_terms(spec, load_directory(session), author)
+    replace_content(session, document=document, spec=spec, author=author, **terms)
+    detail = {"version": document.version, "proof": proof}
+    audit_log.append(session, actor=author, action="revise", document_id=document.id, detail=detail)
     return document
 
 

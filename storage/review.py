@@ -5,28 +5,21 @@ stands before each form it shows: the step, who may answer it now, and — after
 refused attempt — why it was refused.
 
 ``attach_run`` binds a document to the run carrying it and 送审 a draft that was
-never submitted; ``resubmit`` is the drafter's 退回修改 answer — the revised
-content and 重新送审, checked against the directory (name + PIN) — and
-``withdraw`` the drafter's 撤销; refused attempts are audited before they are raised.
+never submitted (by the drafter named on the draft form). The answers on the forms
+are applied by the drafter's and reviewers' actions (actions.drafting, actions.deciding).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from models.errors import InputError, NotAllowed, RefusedDecision
-from models.lifecycle import STEP_OF_STATE, Action, State, transition
-from models.pin import verify_pin
-from models.spec import DocumentSpec
+from models.lifecycle import STEP_OF_STATE, Action, State
 from models.tables import AuditEvent, Decision, Document
 from storage import audit_log, documents, transitions
 from storage.database import Database
-from storage.directory_store import find_person
 
 #: The stage of a returned draft: its drafter revises and 重新送审 (or 撤销).
 REVISION = "修改"
@@ -124,72 +117,6 @@ def bound_run(db: Database, *, document_id: int) -> str | None:
     """The id of the lifecycle run carrying a document, if a run was ever attached to it."""
     with db.transaction() as session:
         return documents.get(session, document_id=document_id).flow_run_id
-
-
-def resubmit(db: Database, *, document_id: int, name: str, pin: str, spec: DocumentSpec | None, note: str) -> State:
-    """重新送审 after 退回修改: the drafter (name + PIN) submits the revised content for a new round."""
-    with _audited_refusal(db, document_id, name, "resubmit_refused"), db.transaction() as session:
-        document = documents.get(session, document_id=document_id, lock=True)
-        transition(State(document.state), Action.SUBMIT)
-        _check_drafter(session, document, name, pin)
-        if spec is not None and spec != documents.spec_of(document):
-            documents.replace_content(
-                session, document=document, spec=spec, author=name, **transitions.check_draft(session, spec, name)
-            )
-            audit_log.append(
-                session, actor=name, action="revise", document_id=document_id, detail={"version": document.version}
-            )
-        document.round += 1
-        detail = {"round": document.round, "note": note}
-        return transitions.move(session, document, Action.SUBMIT, actor=name, detail=detail)
-
-
-def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
-    """撤销 by the drafter from the revision form; a refusal is audited."""
-    with _audited_refusal(db, document_id, name, "withdraw_refused"):
-        return transitions.withdraw(db, document_id=document_id, name=name, pin=pin)
-
-
-def _check_drafter(session: Session, document: Document, name: str, pin: str) -> None:
-    person = find_person(session, name=name)
-    if name != document.drafter or person is None or not verify_pin(pin, person.pin_hash):
-        raise RefusedDecision(f"只有拟稿人「{document.drafter}」凭本人 PIN 可以重新送审", "person")
-
-
-@contextmanager
-def _audited_refusal(db: Database, document_id: int, name: str, action: str) -> Iterator[None]:
-    """Audit a refused drafter's action (wrong person or PIN, content against the 条例) in its own
-    transaction, then let the refusal go on to the caller."""
-    try:
-        yield
-    except (NotAllowed, InputError) as refusal:
-        record_refusal(
-            db, document_id=document_id, name=name, action=action, reason=refusal.message, field=refusal.field
-        )
-        raise
-
-
-def record_refusal(db: Database, *, document_id: int, name: str, action: str, reason: str, field: str | None) -> None:
-    """Audit a refused attempt (``action`` ends in ``_refused``) in a transaction of its own."""
-    with db.transaction() as session:
-        audit_log.append(
-            session, actor=name, action=action, document_id=document_id, detail={"reason": reason, "field": field}
-        )
-
-
-def last_event(db: Database, *, document_id: int) -> int:
-    """The id of the document's latest audit entry (0 if none)."""
-    with db.transaction() as session:
-        latest = session.exec(_latest_first(document_id).limit(1)).first()
-    return latest.id if latest is not None else 0
-
-
-def refusal_since(db: Database, *, document_id: int, after: int, name: str) -> str | None:
-    """Why ``name``'s attempt after audit entry ``after`` was refused, if it was."""
-    with db.transaction() as session:
-        query = _latest_first(document_id).where(AuditEvent.id > after, AuditEvent.actor == name)
-        refused = next((e for e in session.exec(query) if _is_refusal(e)), None)
-    return _refusal_reason(refused) if refused is not None else None
 
 
 def _latest_first(document_id: int):

@@ -1,0 +1,151 @@
+"""One door per action: each refusal is the same through the command line without a server and through
+the lifecycle run's forms — the same exit code, the same message and field, the same one audit entry.
+
+Two copies of the seed notice live in one home: ``local`` was submitted without a server (no run carries
+it), ``carried`` by ``gongwen submit`` with the server (its lifecycle run waits on the 审核单). Each case
+runs the same command against both; for an answer the form offers, the run applies it, and the form's
+own door (the answer sent as the UI sends it, the outcome read back) is checked too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from models.errors import from_record
+from storage import audit_log
+from tests.prefect.documents import PINS, cli_json, write_notice
+from tests.prefect.served import GONGWEN, Served
+
+WRONG_PIN = "000000"
+
+
+def _local(served: Served, *args: str) -> tuple[int, dict]:
+    """``gongwen`` in the same home without PREFECT_API_URL: the action applied in this process."""
+    env = {key: value for key, value in served.env.items() if key != "PREFECT_API_URL"}
+    result = subprocess.run(
+        [GONGWEN, "--home", str(served.home), "--json", *args], env=env, capture_output=True, text=True
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def _entries(served: Served, doc: int) -> list[tuple[str, str, dict]]:
+    with served.app.db.transaction() as session:
+        return [(e.actor, e.action, json.loads(e.detail)) for e in audit_log.trail(session, document_id=doc)]
+
+
+def _refused_alike(served: Served, docs: dict[str, int], *args: str) -> tuple[int, dict, tuple]:
+    """Run ``args`` (with {doc} for the document) through both doors; both refused alike: (code, error, entry)."""
+    seen = []
+    for door, doc in docs.items():
+        before = _entries(served, doc)
+        command = [arg.format(doc=doc) for arg in args]
+        code, error = (_local if door == "local" else cli_json)(served, *command)
+        after = _entries(served, doc)
+        assert len(after) == len(before) + 1, (door, after[len(before) :])
+        seen.append((code, error, after[-1]))
+    (code, error, entry), other = seen
+    assert other == (code, error, entry), seen
+    assert code == 3 and entry[1].endswith("_refused") and entry[2]["reason"] == error["error"]
+    assert entry[2]["field"] == error["field"]
+    return code, error, entry
+
+
+@pytest.fixture(scope="module")
+def docs(served: Served, tmp_path_factory) -> dict[str, int]:
+    folder = tmp_path_factory.mktemp("doors")
+    notice = str(write_notice(folder, "notice.yaml"))
+    drafter = ("--as", "郭佳佳", "--pin", PINS["郭佳佳"])
+    found = {}
+    for door in ("local", "carried"):
+        code, drafted = _local(served, "draft", notice, *drafter)
+        assert code == 0, drafted
+        submit = _local if door == "local" else cli_json
+        code, submitted = submit(served, "submit", str(drafted["id"]), *drafter)
+        assert code == 0 and submitted["state"] == "in_review", submitted
+        found[door] = drafted["id"]
+    return found
+
+
+CASES_IN_REVIEW = {
+    "wrong PIN": (["decide", "{doc}", "--as", "李红梅", "--pin", WRONG_PIN, "--approve"], "pin", "PIN 不正确"),
+    "unknown person": (["decide", "{doc}", "--as", "无名氏", "--pin", WRONG_PIN, "--approve"], "as", "目录中没有人员"),
+    "wrong person": (
+        ["decide", "{doc}", "--as", "张伟", "--pin", PINS["张伟"], "--approve"],
+        "as",
+        "「张伟」不在本文的核稿人员中",
+    ),
+    "wrong role": (
+        ["decide", "{doc}", "--as", "陈立新", "--pin", PINS["陈立新"], "--return"],
+        "as",
+        "「陈立新」没有核稿权限",
+    ),
+    "wrong step: 修改 in 核稿": (
+        ["revise", "{doc}", "NOTICE", "--as", "郭佳佳", "--pin", PINS["郭佳佳"]],
+        "state",
+        "不能执行「修改」",
+    ),
+    "wrong step: 送审 again": (
+        ["submit", "{doc}", "--as", "郭佳佳", "--pin", PINS["郭佳佳"]],
+        "state",
+        "不能执行「送审」",
+    ),
+    "wrong person: 撤销 by a reviewer": (
+        ["withdraw", "{doc}", "--as", "李红梅", "--pin", PINS["李红梅"]],
+        "as",
+        "没有撤销权限",
+    ),
+    "wrong PIN: 撤销": (["withdraw", "{doc}", "--as", "郭佳佳", "--pin", WRONG_PIN], "pin", "PIN 不正确"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES_IN_REVIEW))
+def test_each_refusal_in_review_is_the_same_through_both_doors(served, docs, case, tmp_path):
+    args, field, part = CASES_IN_REVIEW[case]
+    notice = str(write_notice(tmp_path, "notice.yaml"))
+    args = [notice if arg == "NOTICE" else arg for arg in args]
+    _, error, _ = _refused_alike(served, docs, *args)
+    assert error["field"] == field and part in error["error"], error
+
+
+def test_the_form_itself_refuses_as_the_command_line_does(served, docs):
+    """The 审核单 answered as the UI answers it: the run's outcome is the command line's refusal."""
+    desk = served.desk()
+    code, expected = _local(served, "decide", str(docs["local"]), "--as", "李红梅", "--pin", WRONG_PIN, "--approve")
+    run_id = _run_of(served, docs["carried"])
+    form = desk.form(run_id)
+    before = _entries(served, docs["carried"])
+    desk.answer(run_id, {"verdict": "同意", "opinion": "", "person": "李红梅", "pin": WRONG_PIN})
+    outcome = desk.outcome(run_id, form.key)
+    error = from_record(outcome["error"])
+    assert (error.exit_code, error.message, error.field) == (code, expected["error"], expected["field"])
+    after = _entries(served, docs["carried"])
+    assert [entry[1] for entry in after[len(before) :]] == ["decision_refused"]
+
+
+def test_refusals_after_a_return_are_the_same_through_both_doors(served, docs, tmp_path):
+    for doc in docs.values():  # 退回修改 through each door
+        command = ["decide", str(doc), "--as", "李红梅", "--pin", PINS["李红梅"], "--return", "--opinion", "补充"]
+        code, out = (_local if doc == docs["local"] else cli_json)(served, *command)
+        assert (code, out["state"]) == (0, "draft"), out
+    notice = str(write_notice(tmp_path, "notice.yaml"))
+    _, error, _ = _refused_alike(served, docs, "revise", "{doc}", notice, "--as", "郭佳佳", "--pin", WRONG_PIN)
+    assert error["field"] == "pin"
+    _, error, _ = _refused_alike(served, docs, "revise", "{doc}", notice, "--as", "李红梅", "--pin", PINS["李红梅"])
+    assert "没有修改权限" in error["error"]
+    _, error, _ = _refused_alike(
+        served, docs, "decide", "{doc}", "--as", "李红梅", "--pin", PINS["李红梅"], "--approve"
+    )
+    assert "不能执行「同意」" in error["error"] and error["field"] == "state"
+
+
+def _run_of(served: Served, doc: int) -> str:
+    from storage.review import bound_run
+
+    run_id = bound_run(served.app.db, document_id=doc)
+    assert run_id is not None
+    served.desk().wait(run_id)
+    return run_id
