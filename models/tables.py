@@ -4,13 +4,15 @@
   ``GroupRow``, ``RetentionRuleRow``;
 - 公文: ``Document`` (every 要素 of the spec, the 办理状态, the current content
   version and, once registered, its 发文字号), ``DocumentVersion`` (each content
-  version, kept through 退回修改), ``Decision`` (核稿/会签/签发 decisions);
+  version, kept through 退回修改), ``Decision`` (核稿/会签/签发 decisions; a 签发 with the digests of
+  the content signed, models.signed_content);
 - ``ReferenceCounter``: the last 发文顺序号 per (机关代字, 年份); ``ItemCounter``:
   the last 件号 per (全宗号, 年度, 保管期限);
 - ``PrintedFile``: the files 印制 produced (docx, PDF);
 - ``ArchiveRecord``: an archived 件 (档号, object keys and versions, manifest hash);
 - ``Delivery`` (with ``DeliveryBase``, ``DeliveryPublic``): 核发 of a document to one
-  recipient — roles, status, attempts, 签收码 hash, 签收 and 催办 (models.distribution);
+  recipient — roles, status, attempts, 签收码 hash, 签收 and 催办 (models.distribution), the SHA-256 of
+  the archived files its message attached;
 - ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
   (see models.audit_chain);
 - 年度宣传工作 (models.work): ``WorkYear`` (the year's 印发 notice, the plans' due date),
@@ -154,6 +156,9 @@ class Decision(SQLModel, table=True):
     approve: bool
     opinion: str = Field(default="", sa_column=Column(Text, nullable=False))
     decided_at: dt.datetime = Field(default_factory=utcnow)
+    # 签发 only: the digests of the content signed (models.signed_content); None on any other decision
+    content_sha256: str | None = None
+    content_sm3: str | None = None
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -258,6 +263,8 @@ class Delivery(DeliveryBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str | None = Field(default=None, unique=True)
     claimed_at: dt.datetime | None = None
+    # the SHA-256 of each file its message attaches (name → digest, as read from the archive), set when claimed
+    attached_sha256: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
