@@ -23,11 +23,11 @@ from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
 from models.tables import PrintedFile
-from storage import archiving, documents, transitions
+from storage import archiving, documents, signing, transitions
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
 from storage.directory_store import load_directory
-from storage.printing import Printed, printed_files, record_printed
+from storage.printing import Printed, printed_files, record_printed, refusal_audited
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,14 @@ def issue(
 
 
 def print_once(db: Database, *, document_id: int, converter: PdfConverter | None = None) -> None:
-    """印制 a 已登记 document (its .docx and PDF/A kept with it); a document already printed is left as it is."""
-    with db.transaction() as session:
+    """印制 a 已登记 document (its .docx and PDF/A kept with it); a document already printed is left as it is.
+
+    Nothing is rendered from a content that is not the one signed (refused and audited, storage.printing)."""
+    with refusal_audited(db, document_id=document_id), db.transaction() as session:
         document = documents.get(session, document_id=document_id)
         if document.state != State.REGISTERED.value:
             return
+        signing.check_signed(session, document, step="印制")
         job = _PrintJob(
             documents.spec_of(document),
             load_directory(session),

@@ -4,8 +4,10 @@
   within (全宗号, 年度, 保管期限).
 - 归档章 fields: 全宗号, 年度, 保管期限, 件号, 页数.
 - Object keys: ``<全宗号>/<年度>/<保管期限代码>/<档号>/<file>``.
-- Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the
-  manifest's own SHA-256 is what the database and the audit chain record.
+- Manifest: every file with its size, SHA-256 and SM3 (GB/T 32905); the digests of
+  the content as signed (签发内容, models.signed_content; absent for 早期签发) and the
+  SHA-256 of each printed file as 印制 recorded it; the manifest's own SHA-256 is what
+  the database and the audit chain record.
 - Record fingerprint: the SHA-256 of the document's row as archived, kept in the 归档 entry.
 - Retention: 10年 and 30年 lock the objects for that many years from archiving;
   永久 adds a legal hold on top of the longest retention the servers keep.
@@ -78,12 +80,21 @@ class ArchiveStamp:
     pages: int
 
 
-def manifest(code: str, files: dict[str, bytes]) -> dict[str, object]:
-    """The manifest of a package: every file's fixity, in name order."""
-    return {
+def manifest(
+    code: str, files: dict[str, bytes], *, signed: dict[str, str] | None = None, printed: dict[str, str] | None = None
+) -> dict[str, object]:
+    """The manifest of a package: every file's fixity, in name order; ``signed``: the signed content's
+    ``content_sha256`` and ``content_sm3`` (None: 早期签发, no digest to carry); ``printed``: each printed
+    file's SHA-256 as 印制 recorded it."""
+    content: dict[str, object] = {
         "archive_code": code,
         "files": [{"name": name, "media_type": FILES.get(name, ""), **digest(files[name])} for name in sorted(files)],
     }
+    if signed is not None:
+        content["signed_content"] = {"sha256": signed["content_sha256"], "sm3": signed["content_sm3"]}
+    if printed is not None:
+        content["printed_files"] = dict(sorted(printed.items()))
+    return content
 
 
 def manifest_bytes(content: dict[str, object]) -> bytes:

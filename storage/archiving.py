@@ -10,9 +10,18 @@ with SHA-256 and SM3), puts every file into the store under the retention of the
 entry holding the manifest hash.
 
 - Idempotent: a document with an archive record returns that record.
-- The 归档 entry records the manifest's hash and the document row's fingerprint
-  (models.archive_package.record_fingerprint), which 四性检测 recomputes.
-- A store refusing gongwen's key is audited (``archive_refused``).
+- What is archived is what was signed and printed: the content must still be the one
+  the 签发 recorded (storage.signing.check_signed) and each printed file's bytes those
+  印制 recorded (storage.printing.check_printed) — checked before the 档号 is reserved
+  and again under the lock; else VerificationFailed naming the 发文字号, and nothing is
+  put. The manifest carries the signed content's digests and the printed files' SHA-256.
+- The 归档 entry records the manifest's hash, the document row's fingerprint
+  (models.archive_package.record_fingerprint), which 四性检测 recomputes, the signed
+  content's digests and the archived printed files' SHA-256.
+- A store refusing gongwen's key, and a document refused by those checks, are audited
+  (``archive_refused``).
+- ``issued_files``: 核发's attachments, read back from the archive and checked against
+  the manifest (a mismatch stops 核发 before anything is sent, audited ``dispatch_refused``).
 - Outage- and crash-safe: if the store fails or the process dies, that
   transaction rolls back (the document stays 已印制) and keeps its reserved
   档号; files already put by the failed attempt are found by their hash and
@@ -24,19 +33,21 @@ entry holding the manifest hash.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 from sqlmodel import Session, select
 
 from models import archive_package as pkg
-from models.errors import InputError, StoreRefused
+from models.errors import InputError, NotFound, StoreRefused, VerificationFailed
 from models.lifecycle import Action, State, transition
+from models.signed_content import LEGACY
 from models.tables import ArchiveRecord, AuditEvent, Document, utcnow
 from models.vocabulary import Retention
-from storage import audit_log, counters, documents
+from storage import audit_log, counters, documents, signing
 from storage.archive.base import ArchiveStore, Lock, LockMode, StoredVersion
 from storage.directory_store import load_directory
-from storage.printing import printed_files
+from storage.printing import check_printed, printed_files
 from storage.transitions import SYSTEM, move
 
 SHA256_METADATA = "sha256"
@@ -109,6 +120,7 @@ def _reserve(db, *, document_id: int, store_name: str) -> ArchiveRecord:
         record = _reserved(session, document_id=document_id)
         if record is None:
             transition(State(document.state), Action.ARCHIVE)
+            _issued_as_signed(session, document)  # before a 件号 is taken for it
             record = _new_record(session, document, store_name)
             session.add(record)
         return record
@@ -126,10 +138,11 @@ def archive(
     """Archive a 已印制 document once; return its record.
 
     A store that refuses gongwen's key (StoreRefused: say an auditor's read-only key set by mistake) is
-    audited as ``archive_refused`` with the reason, which names the key, then raised."""
+    audited as ``archive_refused`` with the reason, which names the key, then raised; so is a document
+    whose content or printed files are not those signed and printed (VerificationFailed)."""
     try:
         return _archive(db, store, document_id, store_name, lock_mode, now)
-    except StoreRefused as refusal:
+    except (StoreRefused, VerificationFailed) as refusal:
         with db.transaction() as session:
             detail = {"store": store_name, "reason": refusal.message}
             audit_log.append(session, actor=SYSTEM, action="archive_refused", document_id=document_id, detail=detail)
@@ -148,8 +161,9 @@ def _archive(
         if record.manifest_sha256:
             return record  # completed meanwhile by another run
         transition(State(document.state), Action.ARCHIVE)
+        issued = _issued_as_signed(session, document)
         files = _package_files(session, document, record)
-        content = pkg.manifest(record.archive_code, files)
+        content = pkg.manifest(record.archive_code, files, signed=issued["signed"], printed=issued["files"])
         files[pkg.MANIFEST] = pkg.manifest_bytes(content)
         archived_at = now or utcnow()
         until, hold = pkg.lock_until(Retention(record.retention), archived_at)
@@ -171,9 +185,57 @@ def _archive(
                 "archive_code": record.archive_code,
                 "manifest_sha256": record.manifest_sha256,
                 "record_sha256": pkg.record_fingerprint(document.model_dump()),
+                **issued["content"],
+                "files": issued["files"],
             },
         )
         return record
+
+
+def _issued_as_signed(session: Session, document: Document) -> dict[str, dict]:
+    """归档's checks: the content is the one signed and the printed files those 印制 recorded. What the 归档
+    entry records of them (``content``), the signed digests for the manifest (``signed``, None for
+    早期签发) and the printed files' SHA-256 (``files``)."""
+    content = signing.check_signed(session, document, step="归档")
+    files = check_printed(session, document, printed_files(session, document_id=document.id))
+    signed = None if content.get("signed_content") == LEGACY else content
+    return {"content": content, "signed": signed, "files": files}
+
+
+def issued_files(db, store: ArchiveStore, *, document_id: int, names: tuple[str, ...]) -> dict[str, bytes]:
+    """核发's attachments (``names``, e.g. document.pdf): the files as archived, read from the store at their
+    recorded versions and checked against the package's manifest (its hash the one recorded at 归档, each
+    file's SHA-256 and SM3 the manifest's) — never the printed_files rows, which stay writable. A file that
+    does not match stops 核发 before anything is sent: VerificationFailed naming the 发文字号, audited as
+    ``dispatch_refused``."""
+    with db.transaction() as session:
+        document = documents.get(session, document_id=document_id)
+        record = find_record(session, document_id=document_id)
+    named = f"公文 {document_id}（{document.ref}）"
+    refused = {"actor": SYSTEM, "action": "dispatch_refused", "document_id": document_id}
+    stopped = "核发已停止，未发出任何分发"
+    with audit_log.refusals_audited(db, **refused, refusals=(VerificationFailed,)):
+        if record is None:
+            raise VerificationFailed(f"{named}没有归档包，{stopped}", "archive")
+        manifest = _archived_file(store, record, pkg.MANIFEST, f"{named}归档包缺少 {pkg.MANIFEST}，{stopped}")
+        if hashlib.sha256(manifest).hexdigest() != record.manifest_sha256:
+            raise VerificationFailed(f"{named}归档包的清单与归档记录不符，{stopped}", "archive")
+        listed = {entry["name"]: entry for entry in json.loads(manifest)["files"]}
+        files = {}
+        for name in names:
+            files[name] = _archived_file(store, record, name, f"{named}归档包缺少 {name}，{stopped}")
+            fixity = pkg.digest(files[name])
+            if name not in listed or any(fixity[a] != listed[name][a] for a in ("sha256", "sm3")):
+                raise VerificationFailed(f"{named}归档的 {name} 与清单不符（文件被改动），{stopped}", "archive")
+        return files
+
+
+def _archived_file(store: ArchiveStore, record: ArchiveRecord, name: str, missing: str) -> bytes:
+    """A file of the package at its recorded version; VerificationFailed(``missing``) if it is not there."""
+    try:
+        return store.get(f"{record.prefix}/{name}", record.versions[name])
+    except (KeyError, NotFound):
+        raise VerificationFailed(missing, "archive") from None
 
 
 def _new_record(session: Session, document: Document, store_name: str) -> ArchiveRecord:

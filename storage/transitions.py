@@ -28,10 +28,11 @@ from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry
 from models.authorization import check_decider
-from models.errors import NotAllowed, NotFound, RefusedDecision, TransitionError
+from models.errors import NotAllowed, NotFound, RefusedDecision, TransitionError, VerificationFailed
 from models.lifecycle import STEP_OF_STATE, Action, Route, State, next_state, transition
 from models.pin import verify_pin
 from models.refno import ReferenceNumber
+from models.signed_content import CONTENT_FIELDS, check_unchanged, content_of_row
 from models.rules import check_spec, lead_code, route_for
 from models.spec import DocumentSpec
 from models.tables import AuditEvent, AuditHead, Decision, Document, utcnow
@@ -39,6 +40,7 @@ from models.vocabulary import Role
 from storage import audit_log, counters, documents
 from storage.database import Database
 from storage.directory_store import find_person, load_directory
+from storage.signing import signed_sha256
 
 SYSTEM = "系统"
 _CHINA = ZoneInfo("Asia/Shanghai")
@@ -233,8 +235,9 @@ def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
 # one statement and its COMMIT, sent together (psycopg's pipeline mode), so no round trip
 # to the client falls while they are held:
 #
-#   SELECT … FROM documents WHERE id = :doc_id FOR UPDATE     -- this document's lock only
-#       -- (Python: the rules, and the texts of the new rows with holes, see below)
+#   SELECT …, (SELECT content_sha256 FROM decisions …) FROM documents WHERE id = :doc_id FOR UPDATE
+#       -- this document's lock only, its content and the digest its 签发 recorded with it
+#       -- (Python: the rules, the content against that digest, the texts of the new rows with holes)
 #   WITH number AS (INSERT INTO reference_counters … VALUES (:counter_code, :counter_year, 1)
 #                   ON CONFLICT (code, year) DO UPDATE SET last_serial = last_serial + 1
 #                   RETURNING last_serial),                               -- the counter lock
@@ -278,12 +281,24 @@ def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
 # the other writers that take a counter and the head (save_directory: counter, then head);
 # taking the head first would let one of those deadlock with 登记. Both share the rules of
 # ``_Registration``.
+#
+# Both also check that the content is the one signed (models.signed_content.check_unchanged)
+# from the row read under the document's lock: its content columns and, in the same statement,
+# the SHA-256 its 签发 decision recorded (storage.signing.signed_sha256). The hashing happens
+# before the counter and the audit head are locked, and no statement is added; a content that
+# differs is refused before any number is taken (VerificationFailed, audited as
+# ``register_refused`` in a transaction of its own once this one is rolled back).
 
 _DOCUMENTS = Document.__table__
 _REGISTRATION_INPUTS = ("state", "ref", "ref_code", "ref_year", "ref_serial", "lead_code", "date", "signed_on")
 _ROUTE = ("review", "cosign", "sign")  # for next_state
+#: The rest of the signed content (models.signed_content: every 要素 and the route), checked against the 签发's digest.
+_CONTENT = tuple(name for name in CONTENT_FIELDS if name not in _REGISTRATION_INPUTS + _ROUTE)
 _DOCUMENT_FOR_REGISTRATION = (
-    select(*(_DOCUMENTS.c[name] for name in _REGISTRATION_INPUTS + _ROUTE))
+    select(
+        *(_DOCUMENTS.c[name] for name in _REGISTRATION_INPUTS + _ROUTE + _CONTENT),
+        signed_sha256(_DOCUMENTS.c.id).label("signed_sha256"),
+    )
     .where(_DOCUMENTS.c.id == bindparam("doc_id"))
     .with_for_update()
 )
@@ -392,12 +407,17 @@ def _register_statement() -> Update:
 def register(db: Database, *, document_id: int, actor: str = SYSTEM) -> ReferenceNumber:
     """登记: assign the 发文字号 in the same transaction; idempotent per document.
 
-    The year is that of the 成文日期 (the spec's date, else the 签发 day, else today).
+    The year is that of the 成文日期 (the spec's date, else the 签发 day, else today). A document
+    whose content is not the one its 签发人 signed is refused — VerificationFailed naming the 公文编号,
+    audited as ``register_refused`` — and no number is taken; the 登记 entry records the content's
+    digests (models.signed_content.check_unchanged).
     """
     dialect = db.engine.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _register_postgresql(db, document_id, actor)
-    return _register_plain(db, document_id, actor)
+    refused = {"actor": actor, "action": "register_refused", "document_id": document_id}
+    with audit_log.refusals_audited(db, **refused, refusals=(VerificationFailed,)):
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            return _register_postgresql(db, document_id, actor)
+        return _register_plain(db, document_id, actor)
 
 
 @dataclass(frozen=True)
@@ -409,6 +429,7 @@ class _Registration:
     target: State
     code: str
     year: int
+    content: dict[str, Any]  # what the entry records of the content registered (check_unchanged)
 
     @classmethod
     def of(cls, document_id: int, document: Any) -> _Registration | ReferenceNumber:
@@ -416,22 +437,24 @@ class _Registration:
 
         ``document`` is the row of ``_DOCUMENT_FOR_REGISTRATION`` (SQLAlchemy's or psycopg's
         named tuple), or None: NotFound. TransitionError (the lifecycle table) if the
-        document may not be registered.
+        document may not be registered; VerificationFailed if its content is not the one signed.
         """
         if document is None:
             raise NotFound(f"没有编号为 {document_id} 的公文", "DOC")
         if document.ref is not None:
             return ReferenceNumber(document.ref_code, document.ref_year, document.ref_serial)
         target = next_state(State(document.state), Action.REGISTER, route_of(document))
+        signed = document.signed_sha256
+        content = check_unchanged(content_of_row(document), signed, step="登记", document_id=document_id)
         year = (document.date or document.signed_on or today()).year
-        return cls(document_id, document.state, target, document.lead_code, year)
+        return cls(document_id, document.state, target, document.lead_code, year, content)
 
     def number(self, serial: int) -> ReferenceNumber:
         return ReferenceNumber(self.code, self.year, serial)
 
     def entry(self, number: ReferenceNumber, actor: str, **head: Any) -> ChainEntry:
         """The audit entry; ``head``: where in the chain (``audit_log.next_entry``'s last_id, last_hash, at)."""
-        detail = {"from": self.state, "to": self.target.value, "ref": str(number)}
+        detail = {"from": self.state, "to": self.target.value, "ref": str(number), **self.content}
         action = Action.REGISTER.value
         return audit_log.next_entry(**head, actor=actor, action=action, document_id=self.document_id, detail=detail)
 

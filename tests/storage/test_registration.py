@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from models.audit_chain import entry_hash
+from models.signed_content import LEGACY, content_digest, content_of_row
 from storage import audit_log, documents, transitions
 from tests.storage.test_registration_concurrency import signed_documents
 
@@ -39,8 +40,9 @@ def _registered(db, actors: list[str]) -> list:
     assert [n.serial for n in numbers] == list(range(1, len(actors) + 1))
     assert [(d.state, d.ref, d.ref_serial) for d in stored] == [("registered", str(n), n.serial) for n in numbers]
     assert [e.actor for e in events] == actors
-    assert [json.loads(e.detail) for e in events] == [
-        {"from": "signed", "to": "registered", "ref": str(n)} for n in numbers
+    early = [{**content_digest(content_of_row(d)).as_detail(), "signed_content": LEGACY} for d in stored]
+    assert [json.loads(e.detail) for e in events] == [  # signed without a 签发 decision: recorded as 早期签发
+        {"from": "signed", "to": "registered", "ref": str(n), **e} for n, e in zip(numbers, early, strict=True)
     ]
     return events
 
