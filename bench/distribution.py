@@ -160,7 +160,8 @@ def main() -> None:
             document_id = archived_document(db, directory, spec, pins, pdf, Path(folder))
             channel = SmtpChannel("127.0.0.1", port, "none", None, None, SENDER)
             started = time.perf_counter()
-            report = dispatch(db, channel, document_id=document_id, options=MailOptions(sender=SENDER))
+            store = LocalArchiveStore(Path(folder) / "archive")
+            report = dispatch(db, channel, document_id=document_id, options=MailOptions(sender=SENDER), store=store)
             ours = time.perf_counter() - started
         finally:
             db.dispose()

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,10 +70,10 @@ from models.errors import (
 )
 from models.lifecycle import Action, State, transition
 from models.tables import Delivery, Document
-from storage import deliveries, documents
+from storage import archiving, deliveries, documents
+from storage.archive.base import ArchiveStore
 from storage.database import Database
 from storage.directory_store import load_directory
-from storage.printing import printed_files
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,14 @@ def send_with_retries(channel: Channel, message: EmailMessage, options: MailOpti
     return options.retry.send(channel, message, options.sleep)
 
 
-def dispatch(db: Database, channel: Channel, *, document_id: int, options: MailOptions) -> DispatchReport:
-    """核发 a 已归档 document to every recipient once; safe to run again (see the module docstring)."""
+def dispatch(
+    db: Database, channel: Channel, *, document_id: int, options: MailOptions, store: ArchiveStore
+) -> DispatchReport:
+    """核发 a 已归档 document to every recipient once; safe to run again (see the module docstring).
+
+    What is attached is read from the archive ``store`` and checked against the package's manifest
+    (storage.archiving.issued_files: a mismatch stops 核发 before anything is sent); each delivery
+    records the SHA-256 of the files its message attaches."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id)
         recipients: list[Recipient] = []
@@ -133,14 +141,16 @@ def dispatch(db: Database, channel: Channel, *, document_id: int, options: MailO
             recipients = resolve_recipients(
                 load_directory(session), to=document.to, cc_report=document.cc_report, cc=document.cc
             )
-        files = {name: row.content for name, row in printed_files(session, document_id=document_id).items()}
+    names = ("document.pdf", "document.docx") if options.attach_docx else ("document.pdf",)
+    files = archiving.issued_files(db, store, document_id=document_id, names=names)
+    attached = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     deliveries.plan(db, document_id=document_id, recipients=recipients)
     head = letterhead(document, options.sender)
-    docx = files.get("document.docx") if options.attach_docx else None
-    parts = attachments(head, pdf=files["document.pdf"], docx=docx)
+    parts = attachments(head, pdf=files["document.pdf"], docx=files.get("document.docx"))
     sent, stopped = 0, None
+    claim = functools.partial(deliveries.claim, db, document_id=document_id, limit=options.batch, attached=attached)
     try:
-        while stopped is None and (claims := deliveries.claim(db, document_id=document_id, limit=options.batch)):
+        while stopped is None and (claims := claim()):
             accepted, stopped = _send_claims(db, channel, claims, head, parts, options)
             sent += accepted
     finally:
@@ -245,11 +255,18 @@ def settle(
 
 
 def retry_failed(
-    db: Database, channel: Channel, *, document_id: int, by: str, pin: str, options: MailOptions
+    db: Database,
+    channel: Channel,
+    *,
+    document_id: int,
+    by: str,
+    pin: str,
+    options: MailOptions,
+    store: ArchiveStore,
 ) -> tuple[list[deliveries.Reopened], DispatchReport]:
     """Send the 失败 deliveries again, once, to the addresses the directory gives now (after a 5xx refusal)."""
     reopened = deliveries.reopen_failed(db, document_id=document_id, by=by, pin=pin)
-    return reopened, dispatch(db, channel, document_id=document_id, options=options)
+    return reopened, dispatch(db, channel, document_id=document_id, options=options, store=store)
 
 
 def acknowledge_code(db: Database, *, code: str) -> Delivery:

@@ -64,7 +64,7 @@ def issue(
     ref = transitions.register(db, document_id=document_id)
     print_once(db, document_id=document_id, converter=converter)
     record = archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
-    report = dispatch(db, channel, document_id=document_id, options=mail)
+    report = dispatch(db, channel, document_id=document_id, options=mail, store=store)
     stored = printed(db, document_id=document_id)
     pdf = stored.get("document.pdf")
     return Issued(

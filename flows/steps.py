@@ -94,4 +94,4 @@ def distribute(document_id: int) -> DispatchReport:
     down other than while the run waits to record what went, stops the run (ServiceUnavailable), the rest
     stays 待发送, and ``gongwen distribute`` or another run continues it."""
     s = services()
-    return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail)
+    return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail, store=s.archive_store)

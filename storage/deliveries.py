@@ -134,7 +134,7 @@ _CLAIMABLE = (
 _MARK_CLAIMED = (
     update(_DELIVERIES)
     .where(_DELIVERIES.c.id == bindparam("d_id"))
-    .values(code_hash=bindparam("d_code_hash"), claimed_at=bindparam("d_at"))
+    .values(code_hash=bindparam("d_code_hash"), claimed_at=bindparam("d_at"), attached_sha256=bindparam("d_attached"))
 )
 _MARK_SENT = (  # for the deliveries that took the same number of attempts (usually all: one)
     update(_DELIVERIES)
@@ -157,8 +157,9 @@ _MARK_SENT = (  # for the deliveries that took the same number of attempts (usua
 )
 
 
-def claim(db: Database, *, document_id: int, limit: int) -> list[Claim]:
-    """Claim up to ``limit`` 待发送 deliveries that nobody holds, each with a fresh 签收码."""
+def claim(db: Database, *, document_id: int, limit: int, attached: dict[str, str]) -> list[Claim]:
+    """Claim up to ``limit`` 待发送 deliveries that nobody holds, each with a fresh 签收码 and the SHA-256 of
+    the files its message attaches (``attached``, by name: what 核发 read from the archive)."""
     with db.transaction() as session:
         connection = session.connection()
         rows = connection.execute(_CLAIMABLE, {"doc_id": document_id, "claim_limit": limit}).all()
@@ -169,7 +170,7 @@ def claim(db: Database, *, document_id: int, limit: int) -> list[Claim]:
             code, code_hash = new_ack_code()
             recipient = Recipient(row.recipient, row.address, tuple(RecipientRole(role) for role in row.roles))
             claims.append(Claim(row.id, recipient, now, code))
-            marks.append({"d_id": row.id, "d_code_hash": code_hash, "d_at": now})
+            marks.append({"d_id": row.id, "d_code_hash": code_hash, "d_at": now, "d_attached": attached})
         connection.execute(_MARK_CLAIMED, marks)
         return claims
 

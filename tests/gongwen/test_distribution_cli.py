@@ -113,7 +113,7 @@ def test_an_uncertain_delivery_is_settled_by_the_registrar_then_sent(capsys, hom
         document_id=document_id,
         recipients=resolve_recipients(kaifeng, to=notice.to, cc_report=notice.cc_report, cc=notice.cc),
     )
-    [crashed] = deliveries.claim(db, document_id=document_id, limit=1)  # a run that died an hour ago
+    [crashed] = deliveries.claim(db, document_id=document_id, limit=1, attached={})  # a run that died an hour ago
     with db.transaction() as session:
         row = session.get(Delivery, crashed.delivery_id)
         row.claimed_at -= dt.timedelta(hours=1)
