@@ -6,8 +6,9 @@
   ``timeout`` (30 s, the SMTP connection's) when the server does not answer at all.
 - A permanent refusal of the recipient (5xx: DeliveryRejected), a server refusing gongwen itself
   (ChannelRefused) and a message the server may already have taken (DeliveryUncertain) are tried once only.
-- Nothing retries on top of this: the Prefect task 核发 (flows.steps.distribute) does not retry; a message
-  that used up its tries stops the run (the rest stays 待发送) and ``gongwen distribute`` continues it.
+- Nothing retries on top of this: the Prefect task 核发 (flows.steps.distribute) does not retry; a 核发 message
+  that used up its tries stops the run (the rest stays 待发送) and ``gongwen distribute`` continues it (催办
+  stops the same way; 收文催办 records that unit's reminder as failed and goes on to the next).
 - The messages the server accepted are recorded after each batch of ``CLAIM_BATCH`` (10); while the database
   is down the run waits for it up to ``record_patience`` seconds (GONGWEN_MAIL_RECORD_PATIENCE, 600), from
   ``backoff`` doubling up to 10 s between tries, then leaves those deliveries uncertain.
