@@ -73,7 +73,8 @@ def office(home: Path, notice, pins) -> Office:
     code, data = gongwen_json(home, "distribute", str(dispatched))
     assert (code, data["state"]) == (0, "dispatched"), data
     assert gongwen_json(home, "ack", DISPATCHED_REF, "--recipient", "市公安局")[0] == 0
-    assert gongwen_json(home, "draft", str(EXAMPLE / "notice.yaml"), "--as", DRAFTER)[0] == 0  # a 草稿 beside them
+    draft = ["draft", str(EXAMPLE / "notice.yaml"), "--as", DRAFTER, "--pin", pins[DRAFTER]]
+    assert gongwen_json(home, *draft)[0] == 0  # a 草稿 beside them
     assert gongwen_json(home, "audit", "anchor")[1]["anchored"] is True
     code, data = gongwen_json(home, "audit", "verify", "--all")
     assert (code, data["ok"]) == (0, True), [c for c in data["checks"] if not c["ok"]]

@@ -6,6 +6,13 @@ thing the way someone with access to the files, the bucket or the database could
 expects ``audit verify --all`` to exit 1 naming the check that caught it and the 发文字号 of
 the document concerned, in its text and in its ``--json``.
 
+What was signed is what is issued: a content, 附件 or 审批路径 edited between 签发 and 登记 or
+between 登记 and 印制 is refused by the step (exit 1, audited) and, forced past it, named by
+``audit verify`` (签发内容); a printed PDF replaced before 归档 is refused by 归档 (印制文件);
+replaced after 归档, it reaches no recipient — 核发 sends the archived bytes — and is named
+(印制文件); an archived file changed before 核发 stops it with nothing sent; a delivery's recorded
+digest altered is named (分发文件).
+
 Setups: the local archive folder with SQLite (every case), a bucket on Ceph RGW (a real S3
 server with object lock; the store cases), and RGW with PostgreSQL (a few database cases). On RGW the bytes of a stored version cannot be
 changed (a put makes a new version): its cases are new versions, delete markers and
@@ -14,6 +21,9 @@ metadata replaced by a copy.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import hashlib
 import io
 import json
 import uuid
@@ -26,9 +36,10 @@ from minio.commonconfig import REPLACE, CopySource
 from sqlalchemy import text
 from sqlmodel import select
 
-from models.tables import ArchiveRecord, AuditEvent
+from models.tables import ArchiveRecord, AuditEvent, Document, PrintedFile
 from models.vocabulary import Retention
-from storage import archiving, audit_anchors, audit_log
+from storage import archiving, audit_anchors, audit_log, transitions
+from storage.printing import Printed, record_printed
 from tests.reliability.access_tamper_helpers import (
     ACKNOWLEDGED,
     ARCHIVED_REF,
@@ -41,7 +52,8 @@ from tests.reliability.access_tamper_helpers import (
     s3_environment,
 )
 from tests.storage.archive.conftest import rgw_server  # noqa: F401 - Ceph RGW, started once
-from tests.storage.helpers import rewrite_chain
+from tests.storage.archive.files import docx_with, pdf_with
+from tests.storage.helpers import rewrite_chain, signed_document
 
 # ---------------------------------------------------------------- ways to tamper
 
@@ -201,6 +213,10 @@ class Case:
 
 
 FILES = ("document.docx", "document.pdf", "metadata.json", "manifest.json", "audit-trail.json")
+#: An 附件 added to a document's content, as its JSON column holds it.
+ATTACHMENT = json.dumps([{"title": "补充说明", "body": "签发后加上的附件", "table": None}], ensure_ascii=False)
+#: What a delivery's row would say it attached if someone rewrote it.
+FORGED_ATTACHED = json.dumps({"document.pdf": "0" * 64})
 
 STORE_CASES_LOCAL = {
     **{f"bytes of {name}": Case(changed_bytes(name), ("固定性（SHA-256/SM3）",)) for name in FILES},
@@ -239,7 +255,33 @@ DATABASE_CASES = {
         sql("UPDATE documents SET registered_at = '2021-12-31 08:00:00' WHERE id = :doc"), ("公文记录与归档时一致",)
     ),
     "documents.body": Case(
-        sql("UPDATE documents SET body = body || '（补充一句）' WHERE id = :doc"), ("公文记录与归档时一致",)
+        sql("UPDATE documents SET body = body || '（补充一句）' WHERE id = :doc"), ("签发内容", "公文记录与归档时一致")
+    ),
+    "documents.attachments (附件 added)": Case(
+        sql(f"UPDATE documents SET attachments = '{ATTACHMENT}' WHERE id = :doc"), ("签发内容", "公文记录与归档时一致")
+    ),
+    "documents.enclosure (印发件 body)": Case(
+        sql("UPDATE documents SET enclosure = replace(enclosure, '总体要求', '总体安排') WHERE id = :doc"),
+        ("签发内容",),
+    ),
+    "documents.review (审批路径)": Case(sql("UPDATE documents SET review = '[]' WHERE id = :doc"), ("签发内容",)),
+    "the 签发 decision's content digest": Case(
+        sql(f"UPDATE decisions SET content_sha256 = '{'0' * 64}' WHERE document_id = :doc AND step = '签发'"),
+        ("审批记录与审计日志一致",),
+    ),
+    "printed_files: the PDF's bytes replaced after 核发": Case(
+        sql(
+            "UPDATE printed_files SET content = :forged WHERE document_id = :doc AND name = 'document.pdf'",
+            forged=pdf_with("Forged"),
+        ),
+        ("印制文件",),
+    ),
+    "a delivery's recorded attachment digest": Case(
+        sql(
+            f"UPDATE deliveries SET attached_sha256 = '{FORGED_ATTACHED}' WHERE document_id = :doc AND recipient = :who",
+            who=ACKNOWLEDGED,
+        ),
+        ("分发文件",),
     ),
     "documents.sign (签发人)": Case(
         sql("UPDATE documents SET sign = '李红梅' WHERE id = :doc"), ("公文记录与归档时一致",)
@@ -403,7 +445,8 @@ def caught(home: Path, case: Case) -> None:
     if case.ref is not None:
         for name in case.caught_by:
             assert any(c["name"] == name and c.get("ref") == case.ref for c in failed), (name, failed)
-        assert all(c.get("ref") != ARCHIVED_REF for c in failed), "the untouched document is named"
+        untouched = DISPATCHED_REF if case.ref == ARCHIVED_REF else ARCHIVED_REF
+        assert all(c.get("ref") != untouched for c in failed), "the untouched document is named"
     code, out, err = gongwen(home, "audit", "verify", "--all")
     assert code == 1 and "Traceback" not in out + err
     for name in case.caught_by:
@@ -439,6 +482,7 @@ POSTGRES_CASES = {
     name: DATABASE_CASES[name]
     for name in (
         "documents.body",
+        "a delivery's recorded attachment digest",
         "delivery row deleted",
         "audit chain truncated at its head",
         "reference counter rolled back",
@@ -452,3 +496,132 @@ def test_ceph_rgw_and_postgresql(tmp_path, notice, pins, on_rgw, postgres_url, m
     office_ = office(tmp_path / "home", notice, pins)
     case.tamper(office_)
     caught(office_.home, case)
+
+
+# ---------------------------------------------------------------- what was signed is what is issued
+#
+# A third copy of the seed notice goes through 签发 in the copied office (汴打假〔2022〕5号 once
+# registered); each case tampers with it, or with the 已归档 汴打假〔2022〕4号, between two steps, checks
+# that the next step refuses it — exit 1, the 公文编号 or 发文字号 named, the refusal audited, nothing
+# taken — and that, forced past, ``audit verify --all`` names the link that broke.
+
+THIRD_REF = "汴打假〔2022〕5号"
+CONTENT_EDITS = {
+    "正文": "UPDATE documents SET body = body || '（签发后补充一句）' WHERE id = :doc",
+    "附件": f"UPDATE documents SET attachments = '{ATTACHMENT}' WHERE id = :doc",
+    "审批路径": "UPDATE documents SET sign = '李红梅' WHERE id = :doc",
+}
+
+
+@pytest.fixture
+def fresh(local_office, tmp_path) -> Office:
+    return copied(local_office, tmp_path / "home")
+
+
+def refusals(office: Office, action: str, document_id: int) -> list[str]:
+    """The reasons of the ``action`` entries (…_refused) about a document."""
+    with office.db.transaction() as session:
+        query = select(AuditEvent.detail).where(AuditEvent.action == action, AuditEvent.document_id == document_id)
+        return [json.loads(detail)["reason"] for detail in session.exec(query)]
+
+
+def print_test_files(office: Office, document_id: int) -> None:
+    """印制 of small real files (as access_tamper_helpers' office prints its documents)."""
+    record_printed(
+        office.db,
+        document_id=document_id,
+        files=[
+            Printed("document.docx", docx_with(THIRD_REF, "标题")),
+            Printed("document.pdf", pdf_with("Notice"), pages=1),
+        ],
+    )
+
+
+def refused_by_issue(office: Office, document_id: int, step: str, named: str) -> None:
+    """``gongwen issue`` stops at ``step`` with exit 1 naming the document; the refusal is audited once."""
+    code, data = gongwen_json(office.home, "issue", str(document_id))
+    assert code == 1 and named in data["error"] and f"拒绝{step}" in data["error"], data
+    action = {"登记": "register_refused", "印制": "print_refused"}[step]
+    assert refusals(office, action, document_id) == [data["error"]]
+
+
+@pytest.mark.parametrize("edit", CONTENT_EDITS.values(), ids=CONTENT_EDITS)
+def test_content_edited_between_signing_and_registration(fresh, notice, pins, edit):
+    document_id = signed_document(fresh.db, notice, pins).id
+    sql(edit, doc=document_id)(fresh)
+    refused_by_issue(fresh, document_id, "登记", f"公文 {document_id}的内容")
+    with fresh.db.transaction() as session:
+        assert session.exec(select(Document.state, Document.ref).where(Document.id == document_id)).one() == (
+            "signed",
+            None,
+        )
+    # forced past: the 签发's digest erased from its row (as for a document signed before digests were kept)
+    sql("UPDATE decisions SET content_sha256 = NULL, content_sm3 = NULL WHERE document_id = :doc", doc=document_id)(
+        fresh
+    )
+    assert str(transitions.register(fresh.db, document_id=document_id)) == THIRD_REF
+    print_test_files(fresh, document_id)
+    assert gongwen_json(fresh.home, "archive", str(document_id))[0] == 0
+    caught(fresh.home, Case(lambda _: None, ("签发内容", "审批记录与审计日志一致"), THIRD_REF))
+
+
+def test_body_edited_between_registration_and_printing(fresh, notice, pins):
+    document_id = signed_document(fresh.db, notice, pins).id
+    assert str(transitions.register(fresh.db, document_id=document_id)) == THIRD_REF
+    sql("UPDATE documents SET body = '另一篇正文' WHERE id = :doc", doc=document_id)(fresh)
+    refused_by_issue(fresh, document_id, "印制", f"公文 {document_id}（{THIRD_REF}）")  # refused before rendering
+    with fresh.db.transaction() as session:
+        assert session.exec(select(PrintedFile).where(PrintedFile.document_id == document_id)).all() == []
+    caught(fresh.home, Case(lambda _: None, ("签发内容",), THIRD_REF))
+
+
+def test_printed_pdf_replaced_between_printing_and_archiving(fresh, notice, pins):
+    document_id = signed_document(fresh.db, notice, pins).id
+    transitions.register(fresh.db, document_id=document_id)
+    print_test_files(fresh, document_id)
+    forged = pdf_with("Forged")
+    swap = "UPDATE printed_files SET content = :forged, sha256 = :digest WHERE document_id = :doc AND name = 'document.pdf'"
+    sql(swap, forged=forged, digest=hashlib.sha256(forged).hexdigest(), doc=document_id)(fresh)
+    code, data = gongwen_json(fresh.home, "archive", str(document_id))
+    assert code == 1 and f"（{THIRD_REF}）的印制文件 document.pdf" in data["error"], data
+    assert refusals(fresh, "archive_refused", document_id) == [data["error"]]
+    with fresh.db.transaction() as session:
+        assert archiving.find_record(session, document_id=document_id) is None
+    caught(fresh.home, Case(lambda _: None, ("印制文件",), THIRD_REF))
+
+
+def outbox_pdfs(office: Office, ref: str) -> list[bytes]:
+    """The PDF attached to each message about ``ref`` in the office's outbox."""
+    found = []
+    for path in sorted((office.home / "outbox").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if ref in message["Subject"]:
+            found += [part.get_content() for part in message.iter_attachments()]
+    return found
+
+
+def test_stored_pdf_replaced_after_archiving_reaches_no_recipient(fresh):
+    """printed_files' PDF of the 已归档 汴打假〔2022〕4号 replaced before 核发: every message carries the
+    archived PDF, none the forged one; audit verify names the printed file."""
+    forged = pdf_with("Forged")
+    swap = "UPDATE printed_files SET content = :forged, sha256 = :digest WHERE document_id = :doc AND name = 'document.pdf'"
+    sql(swap, forged=forged, digest=hashlib.sha256(forged).hexdigest(), doc=fresh.archived)(fresh)
+    code, data = gongwen_json(fresh.home, "distribute", str(fresh.archived))
+    assert (code, data["state"], data["sent"]) == (0, "dispatched", 32), data
+    archived_pdf = fresh.store.get(f"{record(fresh, fresh.archived).prefix}/document.pdf")
+    sent = outbox_pdfs(fresh, ARCHIVED_REF)
+    assert len(sent) == 32 and set(sent) == {archived_pdf} and forged not in sent
+    caught(fresh.home, Case(lambda _: None, ("印制文件",), ARCHIVED_REF))
+
+
+def test_archived_pdf_changed_before_dispatch_stops_it_with_nothing_sent(fresh):
+    found = record(fresh, fresh.archived)
+    path = fresh.store.root / "objects" / found.prefix / "document.pdf" / found.versions["document.pdf"] / "data"
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"Notice", b"Forged"))
+    before = sorted((fresh.home / "outbox").glob("*.eml"))
+    code, data = gongwen_json(fresh.home, "distribute", str(fresh.archived))
+    assert code == 1 and ARCHIVED_REF in data["error"] and "document.pdf 与清单不符" in data["error"], data
+    assert sorted((fresh.home / "outbox").glob("*.eml")) == before and outbox_pdfs(fresh, ARCHIVED_REF) == []
+    assert refusals(fresh, "dispatch_refused", fresh.archived) == [data["error"]]
+    caught(fresh.home, Case(lambda _: None, ("固定性（SHA-256/SM3）",), ARCHIVED_REF))
