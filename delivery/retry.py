@@ -6,9 +6,11 @@
   ``timeout`` (30 s, the SMTP connection's) when the server does not answer at all.
 - A permanent refusal of the recipient (5xx: DeliveryRejected), a server refusing gongwen itself
   (ChannelRefused) and a message the server may already have taken (DeliveryUncertain) are tried once only.
-- Nothing retries on top of this: the Prefect task 核发 (flows.steps.distribute) does not retry; a 核发 message
-  that used up its tries stops the run (the rest stays 待发送) and ``gongwen distribute`` continues it (催办
-  stops the same way; 收文催办 records that unit's reminder as failed and goes on to the next).
+- Nothing retries a mail failure on top of this: a 核发 message that used up its tries stops the run (the rest
+  stays 待发送) and ``gongwen distribute`` continues it (催办 stops the same way; 收文催办 records that unit's
+  reminder as failed and goes on to the next). The Prefect task 核发 (flows.steps.distribute) is retried only
+  when the database is down, after ``STEP_RETRY_DELAYS`` (2, 10 and 30 s), as every 发文办理 step is; a
+  message is then tried again only if it had not gone (deliveries are claimed and recorded in the database).
 - The messages the server accepted are recorded after each batch of ``CLAIM_BATCH`` (10); while the database
   is down the run waits for it up to ``record_patience`` seconds (GONGWEN_MAIL_RECORD_PATIENCE, 600), from
   ``backoff`` doubling up to 10 s between tries, then leaves those deliveries uncertain.
@@ -31,6 +33,8 @@ from models.errors import ChannelRefused, DeliveryDeferred, DeliveryRejected, De
 
 #: How long a claim may belong to a run that is still sending or recording it: ``settle`` refuses younger claims.
 SETTLE_GRACE = dt.timedelta(minutes=30)
+#: The waits before each retry of a 发文办理 step (登记, 印制, 归档; 核发 only for a database outage), seconds.
+STEP_RETRY_DELAYS = (2, 10, 30)
 #: How many deliveries a run claims, sends and records at a time.
 CLAIM_BATCH = 10
 #: The longest wait between two tries to record sent messages in a database that is down (seconds).

@@ -19,18 +19,27 @@ from prefect import task
 from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
+from delivery.retry import STEP_RETRY_DELAYS
 from flows import issuing
 from flows.distribution import DispatchReport, dispatch
 from flows.runtime import services
-from models.errors import ServiceUnavailable
+from models.errors import DeliveryDeferred, ServiceUnavailable
 from storage import archiving, printing, transitions
 
 ISSUED_EVENT = "gongwen.document.issued"
 
 
 def transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry condition: only an unreachable archive or mail server is worth another try."""
+    """Retry condition: only an unreachable archive or mail server or database is worth another try."""
     return isinstance(state.result(raise_on_failure=False), ServiceUnavailable)
+
+
+def database_outage(task: Any, task_run: Any, state: Any) -> bool:
+    """核发's retry condition: the database down, not the mail server (whose tries are per message)."""
+    error = state.result(raise_on_failure=False)
+    return (
+        isinstance(error, ServiceUnavailable) and not isinstance(error, DeliveryDeferred) and error.field == "database"
+    )
 
 
 def step_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -45,7 +54,8 @@ def step_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 
 _PERSISTED = {"persist_result": True, "cache_key_fn": step_key}
-_RETRIED = {**_PERSISTED, "retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": transient}
+_STEP_RETRIES = {"retries": len(STEP_RETRY_DELAYS), "retry_delay_seconds": list(STEP_RETRY_DELAYS)}
+_RETRIED = {**_PERSISTED, **_STEP_RETRIES, "retry_condition_fn": transient}
 
 
 @task(name="登记", **_RETRIED)
@@ -87,11 +97,11 @@ def announce_issued(document_id: int, ref: str) -> None:
     )
 
 
-@task(name="核发", **_PERSISTED)
+@task(name="核发", **_PERSISTED, **_STEP_RETRIES, retry_condition_fn=database_outage)
 def distribute(document_id: int) -> DispatchReport:
-    """核发 to every 主送, 抄报 and 抄送 recipient once. No task retries: each message is tried as the retry
-    policy says (delivery.retry, GONGWEN_MAIL_ATTEMPTS); a mail server still down after that, or a database
-    down other than while the run waits to record what went, stops the run (ServiceUnavailable), the rest
-    stays 待发送, and ``gongwen distribute`` or another run continues it."""
+    """核发 to every 主送, 抄报 and 抄送 recipient once. Each message is tried as the retry policy says
+    (delivery.retry, GONGWEN_MAIL_ATTEMPTS) and nothing retries a mail server's failure on top of that: a
+    mail server still down stops the run, the rest stays 待发送, and ``gongwen distribute`` or another run
+    continues it. Only a database outage retries the task (STEP_RETRY_DELAYS), as every 发文办理 step does."""
     s = services()
     return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail, store=s.archive_store)

@@ -110,3 +110,30 @@ def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefec
     finally:
         provide(None)
     assert (runs, channel.tries) == ([7], 3)
+
+
+def test_核发_is_retried_when_the_database_is_down(prefect, monkeypatch):
+    """A database outage (not the mail server) retries the 核发 task, as it does the other 发文办理 steps."""
+    from prefect import flow
+
+    runs = []
+
+    def dispatch(db, channel, *, document_id, options, **stores):  # the database answers the second time
+        runs.append(document_id)
+        if len(runs) == 1:
+            raise ServiceUnavailable("数据库无法连接或连接中断（测试），请在数据库恢复后重试", "database")
+        return "已核发"
+
+    monkeypatch.setattr(steps, "dispatch", dispatch)
+    mail = MailOptions(sender=SENDER, retry=RetryPolicy(attempts=3, backoff=0), sleep=lambda seconds: None)
+    provide(lambda: SimpleNamespace(db=None, archive_store=None, open_channel=lambda: None, mail=mail))
+
+    @flow
+    def distribute_once(document_id: int):
+        return steps.distribute(document_id)
+
+    try:
+        assert distribute_once(7) == "已核发"
+    finally:
+        provide(None)
+    assert runs == [7, 7]
