@@ -32,8 +32,6 @@ with their PIN; a refusal is audited):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Row, bindparam, insert, update
@@ -42,12 +40,12 @@ from sqlmodel import Session, select
 from models.authorization import check_registrar
 from models.distribution import DeliveryStatus, Recipient, RecipientRole, ack_code_hash, address_of, new_ack_code
 from models.errors import NotAllowed, NotFound
+from models.identity import Credentials
 from models.lifecycle import Action, State, transition
-from models.pin import verify_pin
 from models.tables import Delivery, utcnow
 from storage import audit_log, documents
 from storage.database import Database
-from storage.directory_store import find_person, load_directory
+from storage.directory_store import load_directory, prove
 from storage.transitions import SYSTEM, move
 
 _DELIVERIES = Delivery.__table__
@@ -260,7 +258,14 @@ def acknowledge(
     """
     by = "code" if code is not None else "name"
     refusal = {"by": by, "recipient": recipient}
-    with _refusals_audited(db, (NotAllowed, NotFound), recipient or SYSTEM, "ack_refused", document_id, refusal):
+    with audit_log.refusals_audited(
+        db,
+        actor=recipient or SYSTEM,
+        action="ack_refused",
+        document_id=document_id,
+        detail=refusal,
+        refusals=(NotAllowed, NotFound),
+    ):
         with db.transaction() as session:
             delivery = _delivery_to_ack(session, code, document_id, recipient)
             delivery.status, delivery.acked_at, delivery.acked_by = (
@@ -271,30 +276,6 @@ def acknowledge(
             session.add(delivery)
             _audit(session, delivery, "ack", actor=delivery.recipient, by=by)
             return delivery
-
-
-@contextmanager
-def _refusals_audited(
-    db: Database,
-    refusals: tuple[type[Exception], ...],
-    actor: str,
-    action: str,
-    document_id: int | None,
-    detail: dict[str, object],
-) -> Iterator[None]:
-    """Let ``refusals`` raised in the block through, each first recorded as ``action`` with its reason."""
-    try:
-        yield
-    except refusals as refusal:
-        with db.transaction() as session:
-            audit_log.append(
-                session,
-                actor=actor,
-                action=action,
-                document_id=document_id,
-                detail={**detail, "reason": refusal.message},
-            )
-        raise
 
 
 def _delivery_to_ack(session: Session, code: str | None, document_id: int | None, recipient: str | None) -> Delivery:
@@ -343,9 +324,7 @@ def record_escalation(db: Database, *, delivery_id: int, office: str, at: dt.dat
 
 
 def _registrar(session: Session, name: str, pin: str) -> None:
-    check_registrar(
-        name=name, person=find_person(session, name=name), pin_matches=lambda person: verify_pin(pin, person.pin_hash)
-    )
+    check_registrar(prove(session, Credentials(name, pin)))
 
 
 @dataclass(frozen=True)
@@ -371,7 +350,9 @@ def settle(db: Database, settlement: Settlement, *, grace: dt.timedelta, now: dt
     wrong person or PIN).
     """
     detail = {"recipient": settlement.recipient, "outcome": settlement.outcome}
-    with _refusals_audited(db, (NotAllowed,), settlement.by, "settle_refused", settlement.document_id, detail):
+    with audit_log.refusals_audited(
+        db, actor=settlement.by, action="settle_refused", document_id=settlement.document_id, detail=detail
+    ):
         with db.transaction() as session:
             _registrar(session, settlement.by, settlement.pin)
             delivery = _uncertain(session, settlement.document_id, settlement.recipient, now or utcnow(), grace)
@@ -426,7 +407,7 @@ def reopen_failed(db: Database, *, document_id: int, by: str, pin: str) -> list[
     A recipient the directory no longer knows, or without an address, is an InputError
     and nothing changes; a document without 失败 deliveries is NotAllowed (audited).
     """
-    with _refusals_audited(db, (NotAllowed,), by, "retry_refused", document_id, {}):
+    with audit_log.refusals_audited(db, actor=by, action="retry_refused", document_id=document_id):
         with db.transaction() as session:
             _registrar(session, by, pin)
             documents.get(session, document_id=document_id, lock=True)

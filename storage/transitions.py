@@ -1,24 +1,16 @@
-"""Lifecycle transitions, each in one transaction under a row lock with its audit entry.
+"""Lifecycle transitions in the database: where the pure lifecycle table (models.lifecycle) meets the rows.
 
-This is where the pure lifecycle table (models.lifecycle) meets the database:
-every function locks the document row, asks ``next_state`` for the target,
-writes the change and appends the 审计日志 entry before the transaction commits.
-
-- ``draft`` / ``revise``: 拟稿 and 退回修改 revisions (spec checked by 条例 rules);
-- ``submit``: 送审, starting a new review round;
-- ``decide``: 核稿 / 会签 / 签发 decisions (models.authorization); a refused
-  attempt is audited in a transaction of its own, then raised (so is a refused 拟稿);
-- ``withdraw``: 撤销 by the drafter;
+- ``move``: apply an action to a locked document through ``next_state`` and append its
+  审计日志 entry, in the caller's transaction (the actions of the ``actions`` package call it);
+- ``approved``: who has approved the current step in the current round;
 - ``register``: 登记 — the 发文字号 is taken in the same transaction (storage.counters);
   registering a registered document returns its number.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,19 +19,13 @@ from sqlalchemy import Dialect, Integer, String, Update, bindparam, cast, func, 
 from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry
-from models.authorization import check_decider
-from models.errors import NotAllowed, NotFound, RefusedDecision, TransitionError, VerificationFailed
-from models.lifecycle import STEP_OF_STATE, Action, Route, State, next_state, transition
-from models.pin import verify_pin
+from models.errors import NotFound, VerificationFailed
+from models.lifecycle import STEP_OF_STATE, Action, Route, State, next_state
 from models.refno import ReferenceNumber
 from models.signed_content import CONTENT_FIELDS, check_unchanged, content_of_row
-from models.rules import check_spec, lead_code, route_for
-from models.spec import DocumentSpec
 from models.tables import AuditEvent, AuditHead, Decision, Document, utcnow
-from models.vocabulary import Role
-from storage import audit_log, counters, documents
+from storage import audit_log, counters
 from storage.database import Database
-from storage.directory_store import find_person, load_directory
 from storage.signing import signed_sha256
 
 SYSTEM = "系统"
@@ -58,7 +44,7 @@ def route_of(document: Document) -> Route:
 
 def move(session: Session, document: Document, action: Action, *, actor: str, detail: dict | None = None) -> State:
     """Apply ``action`` through the transition table and append its audit entry."""
-    target = next_state(State(document.state), action, route_of(document), _approved(session, document))
+    target = next_state(State(document.state), action, route_of(document), approved(session, document))
     before = document.state
     document.state = target.value
     document.updated_at = utcnow()
@@ -73,7 +59,7 @@ def move(session: Session, document: Document, action: Action, *, actor: str, de
     return target
 
 
-def _approved(session: Session, document: Document) -> frozenset[str]:
+def approved(session: Session, document: Document) -> frozenset[str]:
     step = STEP_OF_STATE.get(State(document.state))
     if step is None:
         return frozenset()
@@ -84,145 +70,6 @@ def _approved(session: Session, document: Document) -> frozenset[str]:
         Decision.approve.is_(True),
     )
     return frozenset(session.exec(query))
-
-
-def check_draft(session: Session, spec: DocumentSpec, drafter: str) -> dict:
-    """Check a spec and its drafter; the resolved 审批路径, 保管期限 and 机关代字 to store."""
-    directory = load_directory(session)
-    check_spec(spec, directory)
-    person = directory.person(drafter, "as")
-    if not person.has_role(Role.DRAFTER):
-        raise RefusedDecision(f"「{drafter}」没有拟稿权限", "as")
-    route = route_for(spec, directory)
-    if route.sign == drafter:
-        raise RefusedDecision(f"拟稿人「{drafter}」不能作为本文的签发人", "approval.sign")
-    retention = spec.retention or directory.retention_for(spec.doc_type)
-    return {"route": route, "retention": retention, "lead_code": lead_code(spec, directory)}
-
-
-def draft(db: Database, *, spec: DocumentSpec, drafter: str, warnings: list[str] = ()) -> Document:
-    """拟稿: check the spec against the 条例 rules and store a 草稿. A drafter refused (no 拟稿 role, or
-    naming themself as 签发人) is audited as ``draft_refused``; bad input writes nothing."""
-    refused = {"actor": drafter, "action": "draft_refused", "detail": {"title": spec.title}}
-    with _refusal_audited(db, **refused), db.transaction() as session:
-        document = documents.create_draft(session, spec=spec, drafter=drafter, **check_draft(session, spec, drafter))
-        audit_log.append(
-            session,
-            actor=drafter,
-            action="draft",
-            document_id=document.id,
-            detail={"title": spec.title, "version": 1, "warnings": list(warnings)},
-        )
-        return document
-
-
-def revise(db: Database, *, document_id: int, spec: DocumentSpec, author: str) -> Document:
-    """退回修改 后重新拟稿: a new content version of a 草稿, by its drafter; a refusal is audited (``revise_refused``)."""
-    refused = {"actor": author, "action": "revise_refused", "document_id": document_id, "detail": {"title": spec.title}}
-    with _refusal_audited(db, **refused), db.transaction() as session:
-        document = documents.get(session, document_id=document_id, lock=True)
-        if document.state != State.DRAFT.value:
-            raise TransitionError(f"公文处于「{State(document.state).label}」状态，不能修改内容", "state")
-        if author != document.drafter:
-            raise RefusedDecision(f"只有拟稿人「{document.drafter}」可以修改", "as")
-        documents.replace_content(
-            session, document=document, spec=spec, author=author, **check_draft(session, spec, author)
-        )
-        audit_log.append(
-            session, actor=author, action="revise", document_id=document.id, detail={"version": document.version}
-        )
-        return document
-
-
-def submit(db: Database, *, document_id: int) -> State:
-    """送审: the drafter sends the 草稿 into review; a new round of decisions begins."""
-    with db.transaction() as session:
-        document = documents.get(session, document_id=document_id, lock=True)
-        transition(State(document.state), Action.SUBMIT)
-        document.round += 1
-        return move(session, document, Action.SUBMIT, actor=document.drafter, detail={"round": document.round})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a decision did: the step decided and the state after it."""
-
-    step: str
-    state: State
-    pending: tuple[str, ...]
-
-
-def decide(
-    db: Database, *, document_id: int, name: str, pin: str, approve: bool, opinion: str = "", on: dt.date | None = None
-) -> Outcome:
-    """核稿 / 会签 / 签发 decision; a refused attempt is audited, then raised."""
-    refused = {"actor": name, "action": "decision_refused", "document_id": document_id, "detail": {"approve": approve}}
-    with _refusal_audited(db, **refused), db.transaction() as session:
-        return _decide(session, document_id, name, pin, approve, opinion, on or today())
-
-
-@contextlib.contextmanager
-def _refusal_audited(
-    db: Database, *, actor: str, action: str, detail: dict, document_id: int | None = None
-) -> Iterator[None]:
-    """Let a NotAllowed raised in the block through, first audited as ``action`` with its reason."""
-    try:
-        yield
-    except NotAllowed as refusal:
-        with db.transaction() as session:
-            detail = {**detail, "reason": refusal.message}
-            audit_log.append(session, actor=actor, action=action, document_id=document_id, detail=detail)
-        raise
-
-
-def _decide(
-    session: Session, document_id: int, name: str, pin: str, approve: bool, opinion: str, on: dt.date
-) -> Outcome:
-    document = documents.get(session, document_id=document_id, lock=True)
-    state = State(document.state)
-    action = Action.APPROVE if approve else Action.RETURN
-    transition(state, action)
-    step = STEP_OF_STATE[state]
-    route = route_of(document)
-    already = _approved(session, document)
-    check_decider(
-        name=name,
-        person=find_person(session, name=name),
-        step=step,
-        route=route,
-        drafter=document.drafter,
-        already_approved=already,
-        pin_matches=lambda person: verify_pin(pin, person.pin_hash),
-    )
-    session.add(
-        Decision(
-            document_id=document.id,
-            round=document.round,
-            version=document.version,
-            step=step.value,
-            person=name,
-            approve=approve,
-            opinion=opinion,
-        )
-    )
-    session.flush()
-    target = move(session, document, action, actor=name, detail={"step": step.value, "opinion": opinion})
-    if target is State.SIGNED:
-        document.signed_on = on
-        session.add(document)
-    pending = tuple(p for p in route.parties(step) if p not in already | {name}) if target is state else ()
-    return Outcome(step.value, target, pending)
-
-
-def withdraw(db: Database, *, document_id: int, name: str, pin: str) -> State:
-    """撤销: the drafter ends a document that has not been signed."""
-    with db.transaction() as session:
-        document = documents.get(session, document_id=document_id, lock=True)
-        transition(State(document.state), Action.WITHDRAW)
-        person = find_person(session, name=name)
-        if name != document.drafter or person is None or not verify_pin(pin, person.pin_hash):
-            raise RefusedDecision("只有拟稿人凭本人 PIN 可以撤销", "as")
-        return move(session, document, Action.WITHDRAW, actor=name)
 
 
 # --- 登记 ----------------------------------------------------------------------------
