@@ -2,7 +2,7 @@
 
 What is measured
 ----------------
-*gongwen*: ``flows.distribution.dispatch`` of one 已归档 notice whose 主送 is a group of
+*gongwen*: ``actions.distribution.dispatch`` of one 已归档 notice whose 主送 is a group of
 1,000 agencies, through ``SmtpChannel`` to aiosmtpd on 127.0.0.1 (its own process,
 the ``Sink`` handler, which accepts and drops): recipients
 resolved, one delivery row each, claimed (签收码 hashed) and recorded as sent with
@@ -42,14 +42,16 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.servers.smtp runs the aiosmtpd server
 
+from actions import deciding, drafting  # noqa: E402
+from actions.distribution import MailOptions, dispatch  # noqa: E402
 from delivery import SmtpChannel  # noqa: E402
 from delivery.message import Letterhead, attachments, dispatch_message  # noqa: E402
 from delivery.wire import wire_bytes  # noqa: E402
-from flows.distribution import MailOptions, dispatch  # noqa: E402
 from models.directory import parse_directory  # noqa: E402
 from models.distribution import new_ack_code, resolve_recipients  # noqa: E402
+from models.identity import Credentials  # noqa: E402
 from models.spec import parse_spec  # noqa: E402
-from storage import archiving, transitions  # noqa: E402
+from storage import archiving, registration  # noqa: E402
 from storage.archive.local import LocalArchiveStore  # noqa: E402
 from storage.database import Database, sqlite_url  # noqa: E402
 from storage.directory_store import save_directory  # noqa: E402
@@ -79,11 +81,12 @@ def directory_and_spec(recipients: int):
 def archived_document(db: Database, directory, spec, pins, pdf: bytes, folder: Path) -> int:
     with db.transaction() as session:
         save_directory(session, directory=directory)
-    document = transitions.draft(db, spec=spec, drafter="郭佳佳")
-    transitions.submit(db, document_id=document.id)
+    drafter = Credentials("郭佳佳", pins["郭佳佳"])
+    document = drafting.draft(db, spec=spec, by=drafter)
+    drafting.submit(db, document_id=document.id, by=drafter)
     for name in (*document.review, *document.cosign, document.sign):
-        transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True)
-    transitions.register(db, document_id=document.id)
+        deciding.decide(db, document_id=document.id, by=Credentials(name, pins[name]), approve=True)
+    registration.register(db, document_id=document.id)
     record_printed(
         db, document_id=document.id, files=[Printed("document.docx", b"PK"), Printed("document.pdf", pdf, pages=7)]
     )

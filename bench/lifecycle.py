@@ -33,14 +33,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.prefect.served runs gongwen server for the latency part
 
-from flows import issuing  # noqa: E402
-from flows.distribution import MailOptions  # noqa: E402
+from actions import (  # noqa: E402
+    deciding,
+    drafting,
+    issuing,  # noqa: E402
+)
+from actions.distribution import MailOptions  # noqa: E402
 from flows.runtime import Services, provide  # noqa: E402
 from gongwen.server import free_port, prefect_environment, running_prefect_server  # noqa: E402
 from models.directory import parse_directory  # noqa: E402
 from models.distribution import ChasePolicy  # noqa: E402
+from models.identity import Credentials  # noqa: E402
 from models.spec import parse_spec  # noqa: E402
-from storage import archiving, transitions  # noqa: E402
+from storage import archiving, registration  # noqa: E402
 from storage.archive.local import LocalArchiveStore  # noqa: E402
 from storage.database import Database, sqlite_url  # noqa: E402
 from storage.directory_store import save_directory  # noqa: E402
@@ -74,10 +79,11 @@ def signed_documents(db: Database, count: int) -> list[int]:
         save_directory(session, directory=parse_directory(data))
     ids = []
     for _ in range(count):
-        document = transitions.draft(db, spec=spec, drafter="郭佳佳")
-        transitions.submit(db, document_id=document.id)
+        drafter = Credentials("郭佳佳", pins["郭佳佳"])
+        document = drafting.draft(db, spec=spec, by=drafter)
+        drafting.submit(db, document_id=document.id, by=drafter)
         for name in (*document.review, *document.cosign, document.sign):
-            transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True)
+            deciding.decide(db, document_id=document.id, by=Credentials(name, pins[name]), approve=True)
         ids.append(document.id)
     return ids
 
@@ -87,7 +93,7 @@ def plain_loop(db: Database, store: LocalArchiveStore, ids: list[int]) -> float:
     converter = OnePagePdf()
     started = time.perf_counter()
     for document_id in ids:
-        transitions.register(db, document_id=document_id)
+        registration.register(db, document_id=document_id)
         issuing.print_once(db, document_id=document_id, converter=converter)
         archiving.archive(db, store, document_id=document_id, store_name="local")
     return time.perf_counter() - started

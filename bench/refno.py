@@ -2,7 +2,7 @@
 
 What is measured
 ----------------
-*gongwen*: ``storage.transitions.register`` — the real 登记 path: one
+*gongwen*: ``storage.registration.register`` — the real 登记 path: one
 transaction that locks the document row, takes the next serial from
 ``reference_counters`` (``UPDATE … RETURNING``), writes the number and the new
 state, and appends the hash-chained audit entry under the audit head lock.
@@ -61,7 +61,7 @@ from models.tables import Document
 from storage import audit_log
 from storage.database import Database
 from storage.migrations import upgrade
-from storage.transitions import register
+from storage.registration import register
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CODE, YEAR = "汴打假", 2022

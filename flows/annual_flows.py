@@ -10,7 +10,7 @@
   chart of the figures, then 送审;
 - assess-counties: the counties' 考核 for a year, weights on the form.
 
-Flows pass ids; each step is a task over flows.annual_work / storage.work, which are
+Flows pass ids; each step is a task over actions.annual_work / storage.work, which are
 idempotent where a retry could repeat them (a year has one notice, a quarter one 通报;
 the lifecycle run is started only for a draft no run carries). ``submit=False`` leaves
 the draft for a person to 送审.
@@ -27,7 +27,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 
-from flows import annual_work, artifacts, work_artifacts
+from actions import annual_work
+from flows import artifacts, work_artifacts
 from flows.runtime import services
 from flows.served_names import LIFECYCLE
 from models.lifecycle import State

@@ -2,7 +2,7 @@
 
 distribute-document starts on ``gongwen.document.issued`` (a deployment trigger,
 flows.deployments) and sends the document once to each recipient
-(flows.distribution); acknowledge-receipt is the form a recipient fills in with
+(actions.distribution); acknowledge-receipt is the form a recipient fills in with
 the 签收码 from the message; remind-unacknowledged runs every morning
 (Asia/Shanghai), sends the 催办 that are due, escalates to the issuer's office
 after the configured number, and shows what is still overdue.
@@ -16,7 +16,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows import artifacts, distribution, steps
+from actions import distribution
+from flows import artifacts, steps
 from flows.runtime import services
 from storage import deliveries
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from actions.distribution import MailOptions
 from delivery.base import Channel
 from doc_templates import PdfConverter
-from flows.distribution import MailOptions
 from models.distribution import ChasePolicy
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database

@@ -19,12 +19,12 @@ from prefect import task
 from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
+from actions import issuing
+from actions.distribution import DispatchReport, dispatch
 from delivery.retry import STEP_RETRY_DELAYS
-from flows import issuing
-from flows.distribution import DispatchReport, dispatch
 from flows.runtime import services
 from models.errors import DeliveryDeferred, ServiceUnavailable
-from storage import archiving, printing, transitions
+from storage import archiving, printing, registration
 
 ISSUED_EVENT = "gongwen.document.issued"
 
@@ -61,7 +61,7 @@ _RETRIED = {**_PERSISTED, **_STEP_RETRIES, "retry_condition_fn": transient}
 @task(name="登记", **_RETRIED)
 def register(document_id: int) -> str:
     """登记: the 发文字号, taken once."""
-    return str(transitions.register(services().db, document_id=document_id))
+    return str(registration.register(services().db, document_id=document_id))
 
 
 @task(name="印制", **_RETRIED)

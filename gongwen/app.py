@@ -6,8 +6,8 @@ import datetime as dt
 import ssl
 from functools import cached_property
 
+from actions.distribution import MailOptions
 from delivery import Channel, OutboxChannel, SmtpChannel
-from flows.distribution import MailOptions
 from flows.runtime import Services
 from gongwen.settings import Settings, load_settings
 from models.distribution import ChasePolicy

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from actions import deciding, drafting
+from actions import deciding, distribution, drafting, issuing
 from doc_templates import print_document
-from flows import distribution, issuing
 from gongwen import lifecycle
 from gongwen.app import App
 from gongwen.demo import run_demo

@@ -13,8 +13,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
+from actions import annual_work
 from doc_templates import print_document
-from flows import annual_work
 from gongwen.files import read_yaml
 from models.errors import InputError
 from models.work import (

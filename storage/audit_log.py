@@ -7,7 +7,7 @@ transaction as the change it records.
 ``next_entry`` is the one place that builds an entry from the chain head: the
 next id, the time, the canonical detail, the previous hash and its own hash
 (``sealed_text`` is the text that hash is taken of).
-``append`` uses it, and so does 登记 (storage.transitions.register), which locks
+``append`` uses it, and so does 登记 (storage.registration.register), which locks
 the head and writes the entry with the Core statements below (``HEAD_FOR_UPDATE``,
 ``INSERT_EVENT``, ``ADVANCE_HEAD``, parameters from ``parameters_of``) — on
 PostgreSQL instead within one statement of its own that also seals the entry

@@ -64,13 +64,17 @@ def find_person(session: Session, *, name: str) -> Person | None:
     return Person.model_validate(row.model_dump(exclude={"id"})) if row else None
 
 
-def prove(session: Session, who: Identity) -> Person:
+def prove(session: Session, who: Identity, *, pin_required: bool = True) -> Person:
     """身份证明: the directory's person ``who`` names, once their PIN matches the stored hash (for
     ``Credentials``); RefusedDecision if the name is unknown or the PIN wrong. A ``Claimed`` name is
-    only looked up (the caller accepts it only where no PIN is required)."""
+    only looked up, and only where the caller says no PIN is required (``pin_required=False``, 拟稿
+    on the draft-document form); anywhere else it is refused as a missing PIN."""
     person = find_person(session, name=who.name)
     if person is None:
         raise RefusedDecision(f"目录中没有人员「{who.name}」", "as")
-    if isinstance(who, Credentials) and not verify_pin(who.pin, person.pin_hash):
-        raise RefusedDecision("PIN 不正确", "pin")
+    if isinstance(who, Credentials):
+        if not verify_pin(who.pin, person.pin_hash):
+            raise RefusedDecision("PIN 不正确", "pin")
+    elif pin_required:
+        raise RefusedDecision(f"「{who.name}」须提供 PIN 证明身份", "pin")
     return person

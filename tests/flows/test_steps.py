@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from actions.distribution import MailOptions, send_with_retries
 from delivery.retry import RetryPolicy
 from flows import steps
-from flows.distribution import MailOptions, send_with_retries
 from flows.runtime import provide
 from models.errors import DeliveryDeferred, ServiceUnavailable
-from storage import transitions
+from storage import registration
 from tests.flows.dispatch_helpers import SENDER, Refusing, bare_message
 
 
@@ -63,7 +63,7 @@ def numbers(monkeypatch) -> list[int]:
         calls.append(document_id)
         return f"开发〔2024〕{len(calls)}号"
 
-    monkeypatch.setattr(transitions, "register", register)
+    monkeypatch.setattr(registration, "register", register)
     provide(lambda: SimpleNamespace(db=None))
     yield calls
     provide(None)

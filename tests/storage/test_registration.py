@@ -13,7 +13,7 @@ import json
 
 from models.audit_chain import entry_hash
 from models.signed_content import LEGACY, content_digest, content_of_row
-from storage import audit_log, documents, transitions
+from storage import audit_log, documents, registration
 from tests.storage.test_registration_concurrency import signed_documents
 
 ACTORS = [
@@ -26,12 +26,12 @@ ACTORS = [
     "</script>&<>'",
     "",
 ]
-STAND_INS = [str(stand_in) for stand_in in transitions._STAND_INS.values()]
+STAND_INS = [str(stand_in) for stand_in in registration._STAND_INS.values()]
 
 
 def _registered(db, actors: list[str]) -> list:
     ids = signed_documents(db, len(actors))
-    numbers = [transitions.register(db, document_id=i, actor=a) for i, a in zip(ids, actors, strict=True)]
+    numbers = [registration.register(db, document_id=i, actor=a) for i, a in zip(ids, actors, strict=True)]
     with db.transaction() as session:
         report = audit_log.verify(session)
         events = [audit_log.trail(session, document_id=i)[-1] for i in ids]
@@ -57,13 +57,13 @@ def test_entries_verify_whatever_the_actor_is_called(db):
 
 
 def test_an_actor_named_like_a_stand_in_gets_a_correct_entry_too(db, monkeypatch):
-    plain, calls = transitions._register_plain, []
+    plain, calls = registration._register_plain, []
 
     def spy(*args):
         calls.append(args)
         return plain(*args)
 
-    monkeypatch.setattr(transitions, "_register_plain", spy)
+    monkeypatch.setattr(registration, "_register_plain", spy)
     actors = [*STAND_INS, f"前{STAND_INS[0]}后{STAND_INS[2]}"]
     _registered(db, actors)
     assert len(calls) == len(actors)  # on PostgreSQL too: these take the plain path
@@ -73,7 +73,7 @@ def test_postgresql_seals_registrations_in_the_database(postgres_db, monkeypatch
     def not_here(*_args):
         raise AssertionError("_register_plain called")
 
-    monkeypatch.setattr(transitions, "_register_plain", not_here)
+    monkeypatch.setattr(registration, "_register_plain", not_here)
     _registered(postgres_db, ACTORS)
 
 
@@ -89,9 +89,9 @@ def test_the_stand_ins_are_written_as_they_are():
 
 def test_a_text_is_cut_only_at_stand_ins_found_once_each_in_order():
     serial, at = STAND_INS[0], STAND_INS[1]
-    assert transitions._cut("ref", f"汴打假〔2022〕{serial}号") == {"ref_0": "汴打假〔2022〕", "ref_1": "号"}
-    assert transitions._cut("ref", f"{serial}〔2022〕{serial}号") is None
-    assert transitions._cut("ref", "汴打假〔2022〕1号") is None
+    assert registration._cut("ref", f"汴打假〔2022〕{serial}号") == {"ref_0": "汴打假〔2022〕", "ref_1": "号"}
+    assert registration._cut("ref", f"{serial}〔2022〕{serial}号") is None
+    assert registration._cut("ref", "汴打假〔2022〕1号") is None
     sealed = f"a{at}b{serial}c{STAND_INS[2]}d{STAND_INS[3]}e"
-    assert transitions._cut("sealed", sealed) == {f"sealed_{i}": p for i, p in enumerate("abcde")}
-    assert transitions._cut("sealed", f"a{serial}b{at}c{STAND_INS[2]}d{STAND_INS[3]}e") is None
+    assert registration._cut("sealed", sealed) == {f"sealed_{i}": p for i, p in enumerate("abcde")}
+    assert registration._cut("sealed", f"a{serial}b{at}c{STAND_INS[2]}d{STAND_INS[3]}e") is None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from actions.distribution import MailOptions, send_with_retries
 from delivery.base import Channel
 from delivery.message import Letterhead, plan_reminder_message
 from doc_templates.charts import figures_chart
-from flows.distribution import MailOptions, send_with_retries
 from models.distribution import Recipient, RecipientRole, issuer_office
 from models.errors import InputError
 from models.work import (

@@ -1,10 +1,10 @@
 """发文办理 after 签发: 登记 (number), 印制 (docx + PDF/A), 归档, 核发 — each step idempotent.
 
-``issue`` registers the document (storage.transitions.register: the number is
+``issue`` registers the document (storage.registration.register: the number is
 taken once), prints it (the signed version's spec laid out with its 发文字号
 and 签发 date, rendered to .docx, converted to PDF/A-2b, the files kept with the
 document by storage.printing), archives the package (storage.archiving) and
-dispatches it to its 主送, 抄报 and 抄送 (flows.distribution). Running ``issue``
+dispatches it to its 主送, 抄报 and 抄送 (actions.distribution). Running ``issue``
 again after a failure — an archive store or mail server that was down, say —
 continues where it stopped and never takes a second number, prints twice,
 writes a second package or sends a recipient a second copy.
@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from actions.distribution import DispatchReport, MailOptions, dispatch
 from delivery.base import Channel
 from doc_templates import PdfConverter, print_document, scratch
-from flows.distribution import DispatchReport, MailOptions, dispatch
 from models.directory import Directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
 from models.tables import PrintedFile
-from storage import archiving, documents, signing, transitions
+from storage import archiving, documents, registration, signing, transitions
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
 from storage.directory_store import load_directory
@@ -61,7 +61,7 @@ def issue(
     converter: PdfConverter | None = None,
 ) -> Issued:
     """登记, 印制, 归档 and 核发 a 已签发 document; safe to run again."""
-    ref = transitions.register(db, document_id=document_id)
+    ref = registration.register(db, document_id=document_id)
     print_once(db, document_id=document_id, converter=converter)
     record = archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
     report = dispatch(db, channel, document_id=document_id, options=mail, store=store)
