@@ -8,18 +8,14 @@ archived file, and fails when any check fails, naming it.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from prefect import flow
 from prefect.artifacts import create_link_artifact
 
-from doc_templates import reading
+from actions import auditing
 from flows import artifacts
 from flows.runtime import services
-from models.errors import NotFound, VerificationFailed
-from models.refno import ReferenceNumber
-from storage import archiving, audit_anchors, record_checks
-from storage.archive_search import record_for_ref
+from models.errors import VerificationFailed
+from storage import archiving, audit_anchors
 
 
 @flow(name="audit-retrieve", persist_result=True)
@@ -29,20 +25,18 @@ def audit_retrieve(ref: str) -> dict[str, object]:
     Args:
         ref: 发文字号，如 汴打假〔2022〕3号
     """
-    ReferenceNumber.parse(ref, "ref")
     s = services()
+    verified = auditing.verify(s.db, s.archive_store, ref=ref, field="ref")
+    ((record, package),) = verified.packages
+    checks = [*verified.general, *package]
     with s.db.transaction() as session:
-        found = record_for_ref(session, ref=ref)
-        if found is None:
-            raise NotFound(f"没有发文字号为「{ref}」的归档公文", "ref")
-        document, record = found.document, found.record
-        checks = record_checks.checks_of_document(session, s.archive_store, record, reading, dt.datetime.now(dt.UTC))
+        document = auditing.find_archived(session, ref, "ref").document
     artifacts.metadata_table(document.id, archiving.package_metadata(document, record))
     artifacts.checks_table(document.id, checks)
     for name, version in sorted(record.versions.items()):
         url = s.archive_store.link(f"{record.prefix}/{name}", version, s.link_expiry)
         create_link_artifact(link=url, link_text=f"{record.archive_code}/{name}", description="下载链接（限时）")
-    failed = [f"{c.property}·{c.name}：{c.detail}" for c in checks if not c.ok]
+    failed = [f"{c.property}·{c.name}：{c.detail}" for c in verified.failures]
     if failed:
         raise VerificationFailed("四性检测未通过：" + "；".join(failed), "ref")
     return {"ref": ref, "archive_code": record.archive_code, "ok": True, "checks": len(checks)}

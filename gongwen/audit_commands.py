@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from doc_templates import reading
-from models import archive_package as pkg
-from models.errors import InputError, NotFound, VerificationFailed
+from actions import auditing
+from models.errors import InputError
 from models.refno import ReferenceNumber
-from storage import archive_checks, archiving, audit_anchors, audit_log, record_checks
-from storage.archive_search import find, record_for_ref
+from storage import archive_checks, archiving, audit_anchors, audit_log
+from storage.archive_search import find
 
 
 def _now() -> dt.datetime:
@@ -43,29 +41,17 @@ def audit_find(ctx, ref: str | None, year: int | None, issuer: str | None, text:
     ctx.out.done({"count": len(rows), "results": rows}, "\n".join(lines) or "没有找到归档公文")
 
 
-def _archived(session, ref: str):
-    ReferenceNumber.parse(ref, "REF")
-    found = record_for_ref(session, ref=ref)
-    if found is None:
-        raise NotFound(f"没有发文字号为「{ref}」的归档公文", "REF")
-    return found
-
-
 def audit_get(ctx, ref: str, out_dir: Path) -> None:
     """Write the archived files (checked against the manifest), and the current audit trail."""
     store = ctx.app.archive_store
     with ctx.app.db.transaction() as session:
-        found = _archived(session, ref)
+        found = auditing.find_archived(session, ref)
         trail = audit_log.trail(session, document_id=found.document.id)
     record = found.record
     target = out_dir / record.archive_code
     if target.exists():
         raise InputError(f"目标目录「{target}」已存在，不会覆盖", "-o")
-    files = {name: store.get(f"{record.prefix}/{name}", version) for name, version in record.versions.items()}
-    manifest = json.loads(files[pkg.MANIFEST])
-    for entry in manifest["files"]:
-        if pkg.digest(files[entry["name"]])["sha256"] != entry["sha256"]:
-            raise VerificationFailed(f"{entry['name']} 与清单不符，未写出任何文件", "REF")
+    files = auditing.fetch(store, record)
     target.mkdir(parents=True)
     for name, data in files.items():
         (target / name).write_bytes(data)
@@ -80,7 +66,7 @@ def audit_link(ctx, ref: str, minutes: int) -> None:
     """Time-limited download links (S3 presigned URLs) to each archived file of a document."""
     store = ctx.app.archive_store
     with ctx.app.db.transaction() as session:
-        record = _archived(session, ref).record
+        record = auditing.find_archived(session, ref).record
     expires = dt.timedelta(minutes=minutes)
     links = {name: store.link(f"{record.prefix}/{name}", version, expires) for name, version in record.versions.items()}
     ctx.out.done(
@@ -92,27 +78,17 @@ def audit_link(ctx, ref: str, minutes: int) -> None:
 def audit_verify(ctx, ref: str | None) -> None:
     """四性检测 of one archived document or of all, the packages and the records; exit 1 naming every
     failed check and the 发文字号 it concerns."""
-    store = ctx.app.archive_store
-    now = _now()
-    results = []
-    with ctx.app.db.transaction() as session:
-        general = audit_anchors.chain_checks(session, store)
-        if ref is not None:
-            records = [_archived(session, ref).record]
-            general += record_checks.check_records(session, [records[0].document_id])
-        else:
-            general.append(archive_checks.archived_without_package(session))
-            general += record_checks.check_records(session)
-            records = [f.record for f in find(session, limit=10**9)]
-        show = ref is None and not ctx.out.as_json and sys.stderr.isatty()
+    show = ref is None and not ctx.out.as_json and sys.stderr.isatty()
+
+    def each(records):
         progress = click.progressbar(records, label="四性检测", file=sys.stderr)
         with progress if show else nullcontext(records) as items:
-            for record in items:
-                checks = archive_checks.check_package(session, store, record, reading, now)
-                results.append((record, checks))
-    failures = [c for c in general if not c.ok] + [c for _, checks in results for c in checks if not c.ok]
+            yield from items
+
+    verified = auditing.verify(ctx.app.db, ctx.app.archive_store, ref=ref, each=each)
+    general, results = verified.general, verified.packages
     data = {
-        "ok": not failures,
+        "ok": verified.ok,
         "checks": [c.as_dict() for c in general]
         + [{**c.as_dict(), "archive_code": r.archive_code} for r, checks in results for c in checks],
         "packages": len(results),
@@ -121,7 +97,7 @@ def audit_verify(ctx, ref: str | None) -> None:
     for record, checks in results:
         lines += [_line(c, record.archive_code) for c in checks]
     ctx.out.done(data, "\n".join(lines))
-    if failures:
+    if not verified.ok:
         raise click.exceptions.Exit(1)
 
 

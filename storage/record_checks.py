@@ -36,7 +36,6 @@ says it could not be checked; so does 分发文件 for a package archived before
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -50,10 +49,8 @@ from models.archive_package import record_fingerprint
 from models.distribution import DeliveryStatus
 from models.lifecycle import Action, State, Step
 from models.signed_content import content_digest, content_of_row
-from models.tables import ArchiveRecord, AuditEvent, Decision, Delivery, Document, PrintedFile, ReferenceCounter
-from storage.archive.base import ArchiveStore
-from storage.archive_checks import AUTHENTIC, COMPLETE, Check, Readers, check_package
-from storage.audit_anchors import chain_checks
+from models.tables import AuditEvent, Decision, Delivery, Document, PrintedFile, ReferenceCounter
+from storage.archive_checks import AUTHENTIC, COMPLETE, Check
 
 #: What each delivery entry leaves the delivery's status at (settle: by its outcome; the others leave it).
 _STATUS_AFTER = {
@@ -118,17 +115,6 @@ def _rows(session: Session, model, document_ids: list[int]) -> list[Row]:
     column = table.c.id if model is Document else table.c.document_id
     query = select(table).where(column.in_(document_ids)).order_by(table.c.id)
     return list(session.connection().execute(query))
-
-
-def checks_of_document(
-    session: Session, store: ArchiveStore, record: ArchiveRecord, readers: Readers, now: dt.datetime
-) -> list[Check]:
-    """Every check of one archived document: the chain and its anchors, its package, its records."""
-    return [
-        *chain_checks(session, store),
-        *check_package(session, store, record, readers, now),
-        *check_records(session, [record.document_id]),
-    ]
 
 
 def _named(document: Row, property_: str, name: str, problems: list[str], fine: str) -> Check:
