@@ -27,7 +27,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 
-from actions import annual_work
+from actions import annual_work, work_records
 from flows import artifacts, work_artifacts
 from flows.runtime import services
 from flows.served_names import LIFECYCLE
@@ -130,13 +130,13 @@ def receive_plan(
 
 @task(name="收文登记", cache_policy=NO_CACHE)
 def register_plan(year: int, sender: str, received_on: dt.date, title: str | None, registrar: str | None) -> dict:
-    row = work.receive_plan(
+    row = work_records.receive_plan(
         services().db,
         year=year,
         sender=sender,
         received_on=received_on,
         title=title,
-        actor=registrar or transitions.SYSTEM,
+        by=registrar,
         today=transitions.today(),
     )
     return {"number": row.number, "sender": row.sender, "received_on": str(row.received_on)}
@@ -208,9 +208,7 @@ def submit_work_info(
 @task(name="登记工作信息", cache_policy=NO_CACHE)
 def record_report(data: dict, recorder: str | None) -> int:
     report = parse_report(data)
-    row = work.submit_report(
-        services().db, report=report, actor=recorder or transitions.SYSTEM, today=transitions.today()
-    )
+    row = work_records.submit_report(services().db, report=report, by=recorder, today=transitions.today())
     return row.id
 
 
@@ -242,13 +240,8 @@ def mark_work_info(
 
 @task(name="推送或采用", cache_policy=NO_CACHE)
 def mark(report_id: int, outcome: str, on: dt.date, recorder: str | None) -> int:
-    row = work.mark_report(
-        services().db,
-        report_id=report_id,
-        outcome=_OUTCOMES[outcome],
-        on=on,
-        actor=recorder or transitions.SYSTEM,
-        today=transitions.today(),
+    row = work_records.mark_report(
+        services().db, report_id=report_id, outcome=_OUTCOMES[outcome], on=on, by=recorder, today=transitions.today()
     )
     return row.year
 

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from actions import annual_work
+from actions import annual_work, work_records
 from doc_templates import print_document
 from gongwen.files import read_yaml
 from models.errors import InputError
@@ -34,17 +34,6 @@ from storage.directory_store import load_directory
 _BY = {"province": Outcome.PROVINCE, "national": Outcome.NATIONAL}
 
 
-def _actor(name: str | None) -> str:
-    return name or transitions.SYSTEM
-
-
-def _check_person(ctx, name: str | None) -> None:
-    """A person named with ``--as`` is in the directory (their name goes into the audit log)."""
-    if name is not None:
-        with ctx.app.db.transaction() as session:
-            load_directory(session).person(name, "as")
-
-
 def plan_draft(ctx, year: int, due: dt.date | None, title: str | None, ref: str | None, name: str | None) -> None:
     national = NationalNotice(title=title or "", ref=ref or "") if (title or ref) else None
     plans_due = due or default_plans_due(year, transitions.today())
@@ -61,10 +50,9 @@ def plan_draft(ctx, year: int, due: dt.date | None, title: str | None, ref: str 
 
 
 def plan_open(ctx, year: int, notice: str, due: dt.date, name: str | None) -> None:
-    _check_person(ctx, name)
     with ctx.app.db.transaction() as session:
         document = _notice(session, notice)
-    row = work.open_year(ctx.app.db, year=year, notice_id=document.id, plans_due=due, actor=_actor(name))
+    row = work_records.open_year(ctx.app.db, year=year, notice_id=document.id, plans_due=due, by=name)
     ctx.out.done(
         {"year": row.year, "notice_id": row.notice_id, "plans_due": row.plans_due},
         f"{year} 年度的印发通知：公文 {row.notice_id}《{document.title}》，方案报送期限 {row.plans_due}",
@@ -78,11 +66,10 @@ def _notice(session, value: str):
 
 
 def receive_plan(ctx, sender: str, year: int | None, on: dt.date | None, title: str | None, name: str | None) -> None:
-    _check_person(ctx, name)
     today = transitions.today()
     year = year or (on or today).year
-    row = work.receive_plan(
-        ctx.app.db, year=year, sender=sender, received_on=on or today, title=title, actor=_actor(name), today=today
+    row = work_records.receive_plan(
+        ctx.app.db, year=year, sender=sender, received_on=on or today, title=title, by=name, today=today
     )
     with ctx.app.db.transaction() as session:
         standing = next(r.standing for r in work.plan_returns(session, year=year, at=today) if r.sender == row.sender)
@@ -156,8 +143,7 @@ def info_submit(ctx, unit: str, title: str, date: str, channel: str, year: int |
     if year is None:
         year = int(date[:4]) if date[:4].isdigit() else transitions.today().year
     report = parse_report({**data, "year": year})
-    _check_person(ctx, name)
-    row = work.submit_report(ctx.app.db, report=report, actor=_actor(name), today=transitions.today())
+    row = work_records.submit_report(ctx.app.db, report=report, by=name, today=transitions.today())
     ctx.out.done(
         {"id": row.id, "unit": row.unit, "title": row.title, "date": row.reported_on, "channel": row.channel},
         f"已登记工作信息 {row.id}：{row.unit}《{row.title}》（{row.reported_on}，{row.channel}）",
@@ -165,10 +151,9 @@ def info_submit(ctx, unit: str, title: str, date: str, channel: str, year: int |
 
 
 def info_mark(ctx, report_id: int, outcome: Outcome, on: dt.date | None, name: str | None) -> None:
-    _check_person(ctx, name)
     today = transitions.today()
-    row = work.mark_report(
-        ctx.app.db, report_id=report_id, outcome=outcome, on=on or today, actor=_actor(name), today=today
+    row = work_records.mark_report(
+        ctx.app.db, report_id=report_id, outcome=outcome, on=on or today, by=name, today=today
     )
     day = getattr(row, outcome.column)
     ctx.out.done(

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from docx import Document as WordDocument
 
-from storage import transitions
+from storage import registration
 from storage.database import Database, sqlite_url
 from tests.gongwen.cli_runner import run, run_json
-from tests.gongwen.test_cli import snapshot
+from tests.gongwen.test_cli import DRAFTER, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kaifeng"
@@ -29,13 +29,13 @@ def home(tmp_path: Path, capsys, pins) -> Path:
     """The directory, the seed notice signed and registered, and made the 2022 notice (plans due 5月31日)."""
     home = tmp_path / "home"
     assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
-    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
     doc = str(data["id"])
-    run_json(capsys, home, "submit", doc)
+    run_json(capsys, home, "submit", doc, *DRAFTER)
     for name in ("李红梅", "陈立新"):
         assert run_json(capsys, home, "decide", doc, "--as", name, "--pin", pins[name], "--approve")[0] == 0
     db = Database.from_url(sqlite_url(home / "gongwen.db"))
-    transitions.register(db, document_id=int(doc))
+    registration.register(db, document_id=int(doc))
     db.dispose()
     code, data = run_json(capsys, home, "plan", "open", "2022", "--notice", "汴打假〔2022〕3号", "--due", "2022-05-31")
     assert (code, data["notice_id"], data["plans_due"]) == (0, int(doc), "2022-05-31")
@@ -118,11 +118,19 @@ def test_receive_plans_status_and_chase(capsys, home):
         (("某县", "--on", "2022-05-11"), "sender"),
         (("市商务局", "--on", "2022-04-01"), "on"),  # before the notice was signed
         (("市商务局", "--year", "2021", "--on", "2022-05-11"), "year"),  # no notice that year
-        (("市商务局", "--on", "2022-05-11", "--as", "无名氏"), "as"),
     ]:
         code, data = run_json(capsys, home, "receive", "plan", *args)
         assert (code, data["field"]) == (2, field), (args, data)
     assert snapshot(home) == before
+    # a 经办人 not in the directory is refused, and the refusal audited
+    code, data = run_json(capsys, home, "receive", "plan", "市商务局", "--on", "2022-05-11", "--as", "无名氏")
+    assert (code, data["field"]) == (3, "as") and "无名氏" in data["error"], data
+    after = snapshot(home)
+    assert {name: rows for name, rows in after.items() if name not in ("audit_events", "audit_head")} == {
+        name: rows for name, rows in before.items() if name not in ("audit_events", "audit_head")
+    }
+    added = after["audit_events"][len(before["audit_events"]) :]
+    assert [(row[2], row[3]) for row in added] == [("无名氏", "plan_received_refused")], added
     code, data = run_json(capsys, home, "receive", "status", "2022", "--at", "2022-05-20")
     standings = {r["sender"]: r["standing"] for r in data["returns"]}
     assert (data["received"], data["expected"]) == (2, 20)
