@@ -22,7 +22,7 @@ from models.directory import Directory
 from models.lifecycle import State
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
-from models.tables import PrintedFile
+from models.tables import ArchiveRecord, PrintedFile
 from storage import archiving, documents, registration, signing, transitions
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
@@ -61,9 +61,9 @@ def issue(
     converter: PdfConverter | None = None,
 ) -> Issued:
     """登记, 印制, 归档 and 核发 a 已签发 document; safe to run again."""
-    ref = registration.register(db, document_id=document_id)
+    ref = register(db, document_id=document_id)
     print_once(db, document_id=document_id, converter=converter)
-    record = archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
+    record = archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
     report = dispatch(db, channel, document_id=document_id, options=mail, store=store)
     stored = printed(db, document_id=document_id)
     pdf = stored.get("document.pdf")
@@ -74,6 +74,20 @@ def issue(
         record.archive_code,
         report,
     )
+
+
+def register(db: Database, *, document_id: int) -> ReferenceNumber:
+    """登记: the 发文字号, taken once, of a 已签发 document whose content is the one signed
+    (storage.registration: a registered document gives its number again)."""
+    return registration.register(db, document_id=document_id)
+
+
+def archive(
+    db: Database, store: ArchiveStore, *, document_id: int, store_name: str, lock_mode: LockMode = "COMPLIANCE"
+) -> ArchiveRecord:
+    """归档: the package written once into the archive store, locked (storage.archiving: a document
+    archived already gives its record again)."""
+    return archiving.archive(db, store, document_id=document_id, store_name=store_name, lock_mode=lock_mode)
 
 
 def print_once(db: Database, *, document_id: int, converter: PdfConverter | None = None) -> None:

@@ -24,7 +24,7 @@ from actions.distribution import DispatchReport, dispatch
 from delivery.retry import STEP_RETRY_DELAYS
 from flows.runtime import services
 from models.errors import DeliveryDeferred, ServiceUnavailable
-from storage import archiving, printing, registration
+from storage import printing
 
 ISSUED_EVENT = "gongwen.document.issued"
 
@@ -61,7 +61,7 @@ _RETRIED = {**_PERSISTED, **_STEP_RETRIES, "retry_condition_fn": transient}
 @task(name="登记", **_RETRIED)
 def register(document_id: int) -> str:
     """登记: the 发文字号, taken once."""
-    return str(registration.register(services().db, document_id=document_id))
+    return str(issuing.register(services().db, document_id=document_id))
 
 
 @task(name="印制", **_RETRIED)
@@ -77,7 +77,7 @@ def print_files(document_id: int) -> int | None:
 def archive(document_id: int) -> str:
     """归档: the package written once into the archive store, locked; its 档号."""
     s = services()
-    record = archiving.archive(
+    record = issuing.archive(
         s.db, s.archive_store, document_id=document_id, store_name=s.store_name, lock_mode=s.lock_mode
     )
     return record.archive_code

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from actions import deciding, distribution, drafting, issuing
+from actions import directory as directory_actions
 from doc_templates import print_document
 from gongwen import lifecycle
 from gongwen.app import App
@@ -32,8 +33,8 @@ from models.refno import ReferenceNumber
 from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Delivery, DeliveryPublic, Document
-from storage import archiving, audit_log, deliveries, documents, review, transitions
-from storage.directory_store import load_directory, save_directory
+from storage import audit_log, deliveries, documents, review
+from storage.directory_store import load_directory
 from storage.migrations import upgrade
 
 
@@ -64,19 +65,7 @@ def db_upgrade(ctx: Context) -> None:
 
 def org_load(ctx: Context, file: Path) -> None:
     directory = parse_directory(read_yaml(file, "FILE"))
-    with ctx.app.db.transaction() as session:
-        notes = save_directory(session, directory=directory)
-        audit_log.append(
-            session,
-            actor=transitions.SYSTEM,
-            action="directory_loaded",
-            detail={
-                "agencies": len(directory.agencies),
-                "people": len(directory.people),
-                "groups": len(directory.groups),
-                "counters": [c.model_dump() for c in directory.counters],
-            },
-        )
+    notes = directory_actions.load(ctx.app.db, directory=directory)
     for note in notes:
         ctx.out.note(f"注意：{note}")
     counts = {"agencies": len(directory.agencies), "people": len(directory.people), "groups": len(directory.groups)}
@@ -242,7 +231,7 @@ def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
 
 def archive(ctx: Context, doc: int) -> None:
     settings = ctx.app.settings
-    record = archiving.archive(
+    record = issuing.archive(
         ctx.app.db,
         ctx.app.archive_store,
         document_id=doc,

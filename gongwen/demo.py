@@ -26,6 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from actions import directory as directory_actions
 from flows.served_names import ANCHOR, AUDIT_RETRIEVE, DISTRIBUTE, DRAFT
 from gongwen.app import App
 from gongwen.desk import Desk
@@ -35,8 +36,7 @@ from gongwen.settings import Settings, load_settings
 from models.directory import parse_directory
 from models.errors import InputError, VerificationFailed
 from models.spec import parse_spec
-from storage import audit_log, review, transitions
-from storage.directory_store import save_directory
+from storage import review
 from storage.printing import printed_files
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kaifeng"
@@ -65,9 +65,7 @@ def run_demo(ctx, example: Path | None, port: int | None, keep: bool) -> None:
     app = App(Settings(home=home, database_url=None, archive="local", mail="outbox"))
     say = ctx.out.note
     say(f"演示数据目录：{home}")
-    with app.db.transaction() as session:
-        save_directory(session, directory=directory)
-        audit_log.append(session, actor=transitions.SYSTEM, action="directory_loaded", detail={"source": "demo"})
+    directory_actions.load(app.db, directory=directory)
     say(f"载入目录：{len(directory.agencies)} 个机关，{len(directory.people)} 名人员")
 
     prefect = PrefectServer(port or free_port())
