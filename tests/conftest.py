@@ -1,10 +1,31 @@
-"""Shared fixtures: databases (SQLite file, and PostgreSQL at 127.0.0.1:5432 in a fresh schema)."""
+"""Shared fixtures: databases (SQLite file, and PostgreSQL at 127.0.0.1:5432 in a fresh schema).
+
+A developer's gongwen and Prefect settings do not reach the tests. Every ``GONGWEN_*`` and ``PREFECT_*``
+variable of the environment pytest starts in is removed when this module is imported, before any test
+module is (Prefect reads its settings once, when it is first imported, and nothing imported here imports
+it); ``developer_settings_removed``, autouse, removes again for the length of each test any that code
+of this process set since: an earlier test that ran ``gongwen server`` or ``gongwen demo`` in-process,
+or a fixture of wider scope. A test sets what it needs with ``monkeypatch`` in its own fixtures, which
+run after that; servers started for a module (tests/prefect/served.py, tests/deploy/prefect_stack.py)
+get their settings in the environment passed to their processes, not through ``os.environ``.
+
+Kept: the settings of the test suite itself (``TEST_SUITE_SETTINGS``), which gongwen does not read
+(none is a field of gongwen.settings.Settings):
+
+- ``GONGWEN_TEST_POSTGRES``: the PostgreSQL server the tests use (127.0.0.1:5432, database ``test``);
+- ``GONGWEN_TEST_S3_ENDPOINT``, ``_ACCESS_KEY``, ``_SECRET_KEY``: a real MinIO for the archive contract;
+- ``GONGWEN_TEST_SCREENSHOTS``: where tests/prefect keeps the UI screenshots;
+- ``GONGWEN_LOAD_DOCUMENTS``: how many documents tests/reliability/test_load.py puts through;
+- ``GONGWEN_CRASH_SEED``: replays a crash-injection run's draws;
+- ``GONGWEN_REQUIRE_SERVERS``: ``1`` in CI, a missing server fails its tests (tests/servers/requirements.py).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -15,14 +36,37 @@ from models.directory import Directory, parse_directory
 from models.spec import DocumentSpec, parse_spec
 from storage.database import Database, sqlite_url
 from storage.migrations import upgrade
+from tests.servers.requirements import REQUIRE_SERVERS, need, needs
 from tests.servers.smtp import SMTP_LOGIN, SmtpServer
 from tests.servers.tls import Certificates, make_certificates
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kaifeng"
-# The CLI talks to a Prefect server when PREFECT_API_URL is set; tests that want one start their own
-# (tests/prefect) and pass its address explicitly, so a developer's setting must not leak into the rest.
-os.environ.pop("PREFECT_API_URL", None)
+SETTING_PREFIXES = ("GONGWEN_", "PREFECT_")
+TEST_SUITE_SETTINGS = frozenset(
+    {
+        "GONGWEN_TEST_POSTGRES",
+        "GONGWEN_TEST_S3_ENDPOINT",
+        "GONGWEN_TEST_S3_ACCESS_KEY",
+        "GONGWEN_TEST_S3_SECRET_KEY",
+        "GONGWEN_TEST_SCREENSHOTS",
+        "GONGWEN_LOAD_DOCUMENTS",
+        "GONGWEN_CRASH_SEED",
+        REQUIRE_SERVERS,
+    }
+)
+
+
+def developer_settings(environ: Mapping[str, str]) -> list[str]:
+    """The gongwen and Prefect settings in ``environ`` that are not the test suite's own."""
+    return sorted(name for name in environ if name.startswith(SETTING_PREFIXES) and name not in TEST_SUITE_SETTINGS)
+
+
+if "prefect" in sys.modules:  # it would keep the settings it read at import
+    raise RuntimeError("tests/conftest.py must clear the environment before Prefect is imported")
+for _name in developer_settings(os.environ):
+    del os.environ[_name]
+
 PG_SERVER = os.environ.get("GONGWEN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -36,7 +80,26 @@ def _postgres_available() -> bool:
 
 
 POSTGRES = _postgres_available()
-needs_postgres = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL at 127.0.0.1:5432 is not running")
+POSTGRES_MISSING = None if POSTGRES else "PostgreSQL at 127.0.0.1:5432 is not running"
+needs_postgres = needs(POSTGRES_MISSING)
+
+
+@pytest.fixture(autouse=True)
+def developer_settings_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No gongwen or Prefect setting set since this module's import reaches the test (see above)."""
+    for name in developer_settings(os.environ):
+        monkeypatch.delenv(name)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``needs(reason)`` marks: skipped, or failed with GONGWEN_REQUIRE_SERVERS=1 (tests/servers/requirements.py)."""
+    for mark in item.iter_markers("needs"):
+        try:
+            need(mark.args[0])
+        except pytest.skip.Exception as skipped:
+            skipped._use_item_location = True  # -rs names the test, as for skipif and a fixture's skip
+            raise
 
 
 def postgres_schema_url() -> tuple[str, str]:
@@ -66,8 +129,7 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    if not POSTGRES:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
+    need(POSTGRES_MISSING)
     schema, url = postgres_schema_url()
     yield url
     drop_postgres_schema(schema)

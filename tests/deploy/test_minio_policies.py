@@ -17,6 +17,7 @@ from models.errors import ArchiveLocked, NotAllowed
 from storage.archive.base import Lock
 from storage.archive.s3 import S3ArchiveStore
 from tests.deploy.deploy_files import DEPLOY
+from tests.servers.requirements import need
 from tests.servers.rgw import RgwServer, rgw_missing, running_rgw
 
 BUCKET = "gongwen"  # the bucket the policies in deploy/minio/ name
@@ -32,8 +33,7 @@ def policy(name: str, principal_arn: str) -> str:
 
 @pytest.fixture(scope="module")
 def rgw(tmp_path_factory) -> Iterator[RgwServer]:
-    if (reason := rgw_missing()) is not None:
-        pytest.skip(reason)
+    need(rgw_missing())
     with running_rgw(tmp_path_factory.mktemp("rgw")) as server:
         yield server
 

@@ -37,6 +37,7 @@ from tests.deploy.prefect_stack import (
     running_stack,
     worker_runs,
 )
+from tests.servers.requirements import need, unavailable
 from tests.storage.helpers import DRAFTER, signed_document
 
 pytestmark = pytest.mark.slow
@@ -48,8 +49,7 @@ RUN_TIMEOUT = 300.0
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    if (reason := missing()) is not None:
-        pytest.skip(reason)
+    need(missing())
     with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
 
@@ -139,7 +139,7 @@ def pool(stack, deployed, tmp_path_factory, kaifeng) -> Iterator[dict]:
     """gongwen's schema (compose's gongwen-migrate job), the 开封 directory, and two workers
     started with compose's worker command, sharing results, archive and outbox."""
     if shutil.which("soffice") is None and shutil.which("libreoffice") is None:
-        pytest.skip("LibreOffice is not installed (印制 needs it): bash .ci/system-packages.sh")
+        unavailable("LibreOffice is not installed (印制 needs it): bash .ci/system-packages.sh")
     shared = tmp_path_factory.mktemp("shared")
     ports = [free_port(), free_port()]
     envs = [gongwen_worker_env(stack, shared, i, port) for i, port in enumerate(ports)]

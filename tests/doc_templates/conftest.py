@@ -12,12 +12,14 @@ from models.layout import PrintLayout, layout_for
 from models.refno import ReferenceNumber
 from models.spec import DocumentSpec
 from tests.doc_templates.docx_parts import Docx
+from tests.servers.requirements import needs
 
 SEED_REF = ReferenceNumber("汴打假", 2022, 3)
 
-needs_soffice = pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed: bash .ci/system-packages.sh"
+SOFFICE_MISSING = (
+    "LibreOffice (soffice) is not installed: bash .ci/system-packages.sh" if shutil.which("soffice") is None else None
 )
+needs_soffice = needs(SOFFICE_MISSING)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The PDF through LibreOffice: it opens, holds the text, uses the mapped CJK fonts.
 
 Page images go to ``out/pages/`` (git-ignored) for a person to look at. Skipped,
-with the reason, where LibreOffice is not installed (CI installs it).
+with the reason, where LibreOffice is not installed (CI installs it, and fails them without it).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from doc_templates.errors import PdfUnavailable
 from doc_templates.pdf import OneShotConverter, page_count
 from models.directory import Directory
 from models.spec import DocumentSpec
-from tests.doc_templates.conftest import SEED_REF, needs_soffice
+from tests.doc_templates.conftest import SEED_REF, SOFFICE_MISSING, needs_soffice
 from tests.doc_templates.docx_parts import missing_in_order, seed_lines
+from tests.servers.requirements import need
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "out" / "pages"
@@ -42,8 +43,7 @@ def pdffonts(pdf: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def converter():
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-packages.sh")
+    need(SOFFICE_MISSING)
     with PersistentConverter() as running:
         yield running
 

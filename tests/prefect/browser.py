@@ -26,6 +26,11 @@ def chromium() -> str | None:
     return str(debian) if debian.exists() else shutil.which("chromium")
 
 
+def chromium_missing() -> str | None:
+    """Why the UI cannot be looked at here (a skip reason), or None."""
+    return None if chromium() else "chromium is not installed (apt-get install chromium)"
+
+
 def capture(url: str, screenshot: Path, *, budget_ms: int = 15000, timeout: float = 120) -> str:
     """Load ``url`` in headless Chromium, save a WIDTH×HEIGHT screenshot; the rendered DOM."""
     executable = chromium()

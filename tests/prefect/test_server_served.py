@@ -7,18 +7,17 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from models.refno import ReferenceNumber
 from models.tables import AuditEvent, AuditHead
 from storage import documents, transitions
-from tests.conftest import PG_SERVER, POSTGRES
+from tests.conftest import PG_SERVER, needs_postgres
 from tests.prefect.served import Served
 
 
-@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL at 127.0.0.1:5432 is not running")
+@needs_postgres
 def test_the_prefect_server_keeps_its_state_in_postgresql_when_asked(tmp_path, kaifeng):
     name = f"gw_prefect_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE
-from tests.prefect.browser import HEIGHT, WIDTH, capture, chromium, read_png
+from tests.prefect.browser import HEIGHT, WIDTH, capture, chromium_missing, read_png
 from tests.prefect.served import Served
+from tests.servers.requirements import needs
 
 
 def _get(url: str) -> dict:
@@ -53,7 +54,7 @@ def test_ui_settings_name_the_api_on_the_port_in_use(served: Served) -> None:
 UIS = {"v1": ("", ["Resume"]), "v2": ("/v2", [])}
 
 
-@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (apt-get install chromium)")
+@needs(chromium_missing())
 @pytest.mark.parametrize("ui", list(UIS))
 def test_flow_run_page_in_chromium(served: Served, suspended: dict, tmp_path_factory, ui: str) -> None:
     prefix, shown = UIS[ui]

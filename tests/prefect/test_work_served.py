@@ -18,8 +18,9 @@ import pytest
 
 from storage import work
 from tests.conftest import EXAMPLE
-from tests.prefect.browser import capture, chromium
+from tests.prefect.browser import capture, chromium_missing
 from tests.prefect.served import Served
+from tests.servers.requirements import needs
 
 
 def _post(url: str, body: dict):
@@ -70,7 +71,7 @@ def test_the_served_run_drafts_the_circular_with_its_figures(served: Served, cir
     }
 
 
-@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (apt-get install chromium)")
+@needs(chromium_missing())
 def test_the_ui_shows_the_chart_as_an_image(served: Served, circular: dict, tmp_path_factory) -> None:
     [chart] = _post(
         f"{served.prefect.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": ["circular-2022-q2-chart"]}}}

@@ -24,7 +24,7 @@ import pytest
 
 from doc_templates.reading import docx_text
 from gongwen.cli import main
-from tests.conftest import POSTGRES, drop_postgres_schema, postgres_schema_url
+from tests.conftest import drop_postgres_schema, needs_postgres, postgres_schema_url
 from tests.reliability.hostile_helpers import EXAMPLE, Case, database_rows, folder_files, load_cases
 
 SPEC_CASES = load_cases("specs", "spec")
@@ -157,7 +157,7 @@ def _gongwen_process(home: Path, database: str, args: list[str]) -> subprocess.C
     )
 
 
-@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL at 127.0.0.1:5432 is not running")
+@needs_postgres
 def test_sample_as_real_processes_on_postgresql(tmp_path: Path) -> None:
     schema, url = postgres_schema_url()
     try:

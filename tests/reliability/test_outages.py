@@ -54,6 +54,7 @@ from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run_json
 from tests.reliability.outage_helpers import Outage
 from tests.servers.postgres import PrivatePostgres, running_postgres
+from tests.servers.requirements import need
 from tests.servers.rgw import RgwServer, rgw_missing, running_rgw
 from tests.servers.smtp import SmtpServer
 from tests.storage.helpers import load, signed_document
@@ -84,8 +85,7 @@ def prefect() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def rgw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RgwServer]:
-    if (reason := rgw_missing()) is not None:
-        pytest.skip(reason)
+    need(rgw_missing())
     with running_rgw(tmp_path_factory.mktemp("rgw")) as server:
         yield server
 

@@ -32,22 +32,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import urllib3  # minio's HTTP client; minio is a dependency of gongwen (the archive's S3 client)
+from minio import Minio
+from minio.commonconfig import COMPLIANCE, GOVERNANCE, CopySource
+from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
+from minio.objectlockconfig import DAYS, ObjectLockConfig
+from minio.retention import Retention
+from minio.versioningconfig import SUSPENDED, VersioningConfig
 
+from tests.servers.requirements import needs
 from tests.servers.rgw import SCRIPT, RgwServer, read_only_policy, rgw_missing, running_rgw
 
-_MISSING = rgw_missing()
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-minio = pytest.importorskip("minio", reason="the minio SDK is not installed (pip install minio)")
-urllib3 = pytest.importorskip("urllib3")
-
-from minio import Minio  # noqa: E402
-from minio.commonconfig import COMPLIANCE, GOVERNANCE, CopySource  # noqa: E402
-from minio.deleteobjects import DeleteObject  # noqa: E402
-from minio.error import S3Error  # noqa: E402
-from minio.objectlockconfig import DAYS, ObjectLockConfig  # noqa: E402
-from minio.retention import Retention  # noqa: E402
-from minio.versioningconfig import SUSPENDED, VersioningConfig  # noqa: E402
+pytestmark = needs(rgw_missing())
 
 # The latest retain-until date RGW 16.2 stores faithfully (2**32 - 1 seconds since 1970).
 RGW_MAX_RETAIN_UNTIL = dt.datetime(2106, 2, 7, 6, 28, 15, tzinfo=dt.UTC)
