@@ -196,10 +196,16 @@ def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: 
 
 def resume(ctx: Context, doc: int) -> None:
     """继续办理 a document whose lifecycle run stopped without finishing."""
-    run_id = review.bound_run(ctx.app.db, document_id=doc)
+    db = ctx.app.db
+    run_id = review.bound_run(db, document_id=doc)
+    if run_id is None and review.stage(db, document_id=doc).waiting and _desk(ctx) is not None:
+        run_id, now = lifecycle.carry(db, _desk(ctx), document_id=doc)  # submitted while the server was down
+        text = f"公文 {doc} 已交流程运行 {run_id} 办理" + (f"，当前：{now.state.label}" if now else "")
+        ctx.out.done({"id": doc, "flow_run_id": run_id, "message": text}, text)
+        return
     if run_id is None:
         raise InputError(f"公文 {doc} 没有流程运行；可直接用 gongwen issue / distribute 继续办理", "DOC")
-    text = lifecycle.resume(ctx.app.db, _required_desk(ctx, doc), run_id, document_id=doc)
+    text = lifecycle.resume(db, _required_desk(ctx, doc), run_id, document_id=doc)
     ctx.out.done({"id": doc, "flow_run_id": run_id, "message": text}, text)
 
 

@@ -73,6 +73,10 @@ class Desk:
             self.close()  # a new connection next time
             raise ServiceUnavailable(f"无法连接 Prefect 服务器 {self.api_url}：{error}") from None
 
+    def deployment(self, name: str) -> str:
+        """The id of a deployment the server serves (ServiceUnavailable if the server cannot be reached)."""
+        return str(self._call(lambda client: client.read_deployment_by_name(name)).id)
+
     def run_deployment(self, name: str, parameters: dict[str, Any]) -> str:
         """Create a run of a deployment (as the UI's Run button does); its id."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flows.served_names import LIFECYCLE
 from gongwen.desk import Desk
-from models.errors import StillWaiting, from_record
+from models.errors import ServiceUnavailable, StillWaiting, from_record
 from models.lifecycle import State
 from storage import review
 from storage.database import Database
@@ -24,11 +24,25 @@ def start(
     db: Database, desk: Desk, *, document_id: int, submit: Callable[[], State]
 ) -> tuple[str, review.ReviewStage | None]:
     """送审 through the Prefect API: ``submit`` (the drafter's action, proven and audited as without a
-    server), then the document's lifecycle run, and wait until it shows its first form (or has
-    finished); the run's id and the document's stage — no stage if the run has not got that far within
-    the desk's patience (a busy server): the run exists and carries the document on."""
+    server), then the document's lifecycle run (``carry``). The server is reached before anything is
+    written, so a server that is down is exit 4 with the document still a 草稿."""
+    desk.deployment(LIFECYCLE)
     submit()
-    run_id = desk.run_deployment(LIFECYCLE, {"document_id": document_id})
+    return carry(db, desk, document_id=document_id)
+
+
+def carry(db: Database, desk: Desk, *, document_id: int) -> tuple[str, review.ReviewStage | None]:
+    """Start the lifecycle run that carries a submitted document and wait until it shows its first form
+    (or has finished); the run's id and the document's stage — no stage if the run has not got that far
+    within the desk's patience (a busy server): the run exists and carries the document on. If the run
+    cannot be created, the document stays submitted and ``gongwen resume`` starts its run later."""
+    try:
+        run_id = desk.run_deployment(LIFECYCLE, {"document_id": document_id})
+    except ServiceUnavailable as error:
+        raise ServiceUnavailable(
+            f"公文 {document_id} 已送审，但未能启动其流程运行（{error.message}）；"
+            f"Prefect 服务器恢复后执行 gongwen resume {document_id}"
+        ) from None
     review.attach_run(db, document_id=document_id, flow_run_id=run_id)
     try:
         desk.wait(run_id)

@@ -18,13 +18,14 @@ from uuid import UUID
 
 import pytest
 
+from actions import drafting
 from flows.deployments import REMIND_CRON, TIMEZONE, deployments, issued_trigger
 from gongwen.app import App
 from gongwen.desk import Desk
 from gongwen.server import free_port
 from gongwen.settings import Settings
+from models.identity import Credentials
 from models.lifecycle import State
-from storage import transitions
 from storage.directory_store import save_directory
 from tests.deploy.deploy_files import ROOT
 from tests.deploy.prefect_stack import (
@@ -247,7 +248,7 @@ def test_a_lifecycle_run_suspends_for_each_form_and_resumes_on_the_pool(stack, d
     """Each answer resumes the run from the top on whichever worker picks it up: the answers it
     replays come from the shared result storage."""
     app = pool["app"]
-    document = transitions.draft(app.db, spec=notice, drafter=DRAFTER)
+    document = drafting.draft(app.db, spec=notice, by=Credentials(DRAFTER, pins[DRAFTER]))
     with client(stack) as prefect:
         run_id = str(
             prefect.create_flow_run_from_deployment(

@@ -6,9 +6,9 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
+from actions.distribution import MailOptions
 from delivery import SmtpChannel
 from delivery.retry import RetryPolicy
-from flows.distribution import MailOptions
 from storage import archiving
 from storage.archive.local import LocalArchiveStore
 from tests.servers.smtp import SmtpServer

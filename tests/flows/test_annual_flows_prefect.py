@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from actions.distribution import MailOptions
 from delivery import OutboxChannel
 from flows import annual_flows
-from flows.distribution import MailOptions
 from flows.runtime import Services, provide
 from flows.served_names import LIFECYCLE
 from models.distribution import ChasePolicy

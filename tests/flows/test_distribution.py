@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from actions.distribution import acknowledge_code, acknowledge_name, dispatch, remind, retry_failed, settle
 from delivery import SmtpChannel
-from flows.distribution import acknowledge_code, acknowledge_name, dispatch, remind, retry_failed, settle
 from models.directory import Directory
 from models.distribution import ChasePolicy, DeliveryStatus, resolve_recipients
 from models.errors import ChannelRefused, InputError, NotAllowed, NotFound, ServiceUnavailable, VerificationFailed
@@ -277,7 +277,7 @@ def test_only_the_registrar_settles_and_only_an_uncertain_delivery(archived, smt
     assert (actions.count("settle_refused"), actions.count("settle")) == (4, 1)  # the unknown name is bad input
     assert last_audit(db, "settle_refused") == (
         REGISTRAR,
-        {"recipient": crashed.recipient.name, "outcome": "sent", "reason": again.value.message},
+        {"recipient": crashed.recipient.name, "outcome": "sent", "reason": again.value.message, "field": "recipient"},
     )
 
 

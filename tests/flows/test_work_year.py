@@ -13,10 +13,10 @@ import pytest
 from docx import Document as WordDocument
 from docx.shared import Pt
 
+from actions import annual_work
+from actions.distribution import MailOptions
 from delivery import OutboxChannel
 from doc_templates import print_document
-from flows import annual_work
-from flows.distribution import MailOptions
 from models.errors import InputError, NotAllowed
 from models.lifecycle import State
 from models.work import AssessmentRules, PlanStanding, score_rows

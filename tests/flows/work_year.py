@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from actions import deciding, drafting
+from models.identity import Credentials
 from models.spec import DocumentSpec
 from models.work import Outcome, parse_report
 from models.work_drafts import NationalNotice
-from storage import documents, transitions, work
+from storage import documents, registration, work
 from storage.database import Database
 from tests.storage.helpers import DRAFTER
 
@@ -69,18 +71,18 @@ AFTER_Q4 = D(2023, 12, 31)
 
 
 def issue(db: Database, document_id: int, pins: dict[str, str], on: dt.date) -> str:
-    """送审, every approval (signed ``on``), 登记: the 发文字号."""
-    transitions.submit(db, document_id=document_id)
+    """送审 (by its drafter), every approval (signed ``on``), 登记: the 发文字号."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id)
+    drafting.submit(db, document_id=document_id, by=Credentials(document.drafter, pins[document.drafter]))
     for name in (*document.review, *document.cosign, document.sign):
-        transitions.decide(db, document_id=document_id, name=name, pin=pins[name], approve=True, on=on)
-    return str(transitions.register(db, document_id=document_id))
+        deciding.decide(db, document_id=document_id, by=Credentials(name, pins[name]), approve=True, on=on)
+    return str(registration.register(db, document_id=document_id))
 
 
 def seed_issued(db: Database, notice: DocumentSpec, pins: dict[str, str]) -> int:
     """The seed notice 汴打假〔2022〕3号, issued on 2022-04-29."""
-    document = transitions.draft(db, spec=notice, drafter=DRAFTER)
+    document = drafting.draft(db, spec=notice, by=Credentials(DRAFTER, pins[DRAFTER]))
     assert issue(db, document.id, pins, D(2022, 4, 29)) == "汴打假〔2022〕3号"
     return document.id
 

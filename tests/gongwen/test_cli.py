@@ -14,6 +14,7 @@ from tests.gongwen.cli_runner import run, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kaifeng"
+DRAFTER = ("--as", "郭佳佳", "--pin", "417305")  # the drafter and her PIN (examples/kaifeng/directory.yaml)
 
 
 def snapshot(home: Path) -> dict[str, list]:
@@ -48,10 +49,10 @@ def home(tmp_path: Path, capsys) -> Path:
 
 
 def test_seed_flow_through_the_cli(capsys, home, pins):
-    code, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    code, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
     assert code == 0
     doc = str(data["id"])
-    assert run_json(capsys, home, "submit", doc) == (0, {"id": int(doc), "state": "in_review"})
+    assert run_json(capsys, home, "submit", doc, *DRAFTER) == (0, {"id": int(doc), "state": "in_review"})
     code, data = run_json(
         capsys, home, "decide", doc, "--as", "李红梅", "--pin", pins["李红梅"], "--approve", "--opinion", "同意"
     )
@@ -103,14 +104,54 @@ def test_render_with_a_bad_reference_exits_2(capsys, home, tmp_path):
 
 
 def test_wrong_pin_exits_3_and_is_audited(capsys, home):
-    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
     doc = str(data["id"])
-    run_json(capsys, home, "submit", doc)
+    run_json(capsys, home, "submit", doc, *DRAFTER)
     code, data = run_json(capsys, home, "decide", doc, "--as", "李红梅", "--pin", "000000", "--approve")
     assert code == 3
     assert data == {"error": "PIN 不正确", "field": "pin"}
     _, trail = run_json(capsys, home, "audit", "trail", doc)
     assert trail["events"][-1]["action"] == "decision_refused"
+
+
+def test_the_drafters_commands_need_her_pin_and_refusals_are_audited(capsys, home, pins):
+    code, error = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳", "--pin", "000000")
+    assert (code, error) == (3, {"error": "PIN 不正确", "field": "pin"})
+    assert snapshot(home)["documents"] == []
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
+    doc = str(data["id"])
+    code, error = run_json(capsys, home, "submit", doc, "--as", "郭佳佳", "--pin", "000000")
+    assert (code, error) == (3, {"error": "PIN 不正确", "field": "pin"})
+    code, error = run_json(capsys, home, "submit", doc, "--as", "李红梅", "--pin", pins["李红梅"])
+    assert (code, error) == (3, {"error": "「李红梅」没有送审权限（须有 drafter 角色）", "field": "as"})
+    code, error = run_json(capsys, home, "withdraw", doc, "--as", "李红梅", "--pin", pins["李红梅"])
+    assert (code, error["field"]) == (3, "as") and "没有撤销权限" in error["error"]
+    _, trail = run_json(capsys, home, "audit", "trail", doc)
+    assert [e["action"] for e in trail["events"]] == ["draft", "submit_refused", "submit_refused", "withdraw_refused"]
+    assert run_json(capsys, home, "withdraw", doc, *DRAFTER) == (0, {"id": int(doc), "state": "withdrawn"})
+
+
+def test_revising_a_returned_draft_submits_it_again(capsys, home, tmp_path, pins):
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
+    doc = str(data["id"])
+    revised = write_spec(
+        tmp_path, "revised.yaml", title="关于印发《2022年开封市打击侵权假冒宣传工作实施方案》的通知（修改稿）"
+    )
+    # a draft never submitted: a new version, still a 草稿
+    code, data = run_json(capsys, home, "revise", doc, str(revised), *DRAFTER)
+    assert (code, data) == (0, {"id": int(doc), "version": 2, "state": "draft", "round": 0})
+    run_json(capsys, home, "submit", doc, *DRAFTER)
+    code, data = run_json(
+        capsys, home, "decide", doc, "--as", "李红梅", "--pin", pins["李红梅"], "--return", "--opinion", "请补充"
+    )
+    assert (code, data["state"]) == (0, "draft")
+    code, out, _ = run(capsys, home, "revise", doc, str(EXAMPLE / "notice.yaml"), *DRAFTER, "--note", "已补充")
+    assert code == 0 and "已修改为第 3 稿并重新送审" in out and "李红梅" in out
+    _, trail = run_json(capsys, home, "audit", "trail", doc)
+    actions = [e["action"] for e in trail["events"]]
+    assert actions == ["draft", "revise", "submit", "return", "revise", "submit"]
+    code, data = run_json(capsys, home, "show", doc)
+    assert (data["state"], data["version"]) == ("in_review", 3)
 
 
 def test_verify_exits_1_when_the_chain_is_broken(capsys, home):
@@ -140,7 +181,7 @@ BAD_SPECS = [
 def test_bad_spec_exits_2_names_the_field_and_writes_nothing(capsys, home, tmp_path, changes, field, reason):
     spec = write_spec(tmp_path, "bad.yaml", **changes)
     before = snapshot(home)
-    code, out, err = run(capsys, home, "--json", "draft", str(spec), "--as", "郭佳佳")
+    code, out, err = run(capsys, home, "--json", "draft", str(spec), *DRAFTER)
     assert code == 2
     error = json.loads(out)
     assert error["field"] == field
@@ -168,20 +209,25 @@ def test_bad_directory_exits_2_and_keeps_the_loaded_one(capsys, home, tmp_path):
 def test_unreadable_spec_files_exit_2(capsys, home, tmp_path, content, reason):
     path = tmp_path / "spec.yaml"
     path.write_bytes(content)
-    code, out, err = run(capsys, home, "draft", str(path), "--as", "郭佳佳")
+    code, out, err = run(capsys, home, "draft", str(path), *DRAFTER)
     assert code == 2
     assert reason in err
 
 
 def test_missing_file_and_bad_arguments_exit_2(capsys, home):
-    assert run(capsys, home, "draft", "/nonexistent.yaml", "--as", "郭佳佳")[0] == 2
-    assert run(capsys, home, "submit", "abc")[0] == 2
+    before = snapshot(home)
+    assert run(capsys, home, "draft", "/nonexistent.yaml", *DRAFTER)[0] == 2
+    assert run(capsys, home, "submit", "abc", *DRAFTER)[0] == 2
     assert run(capsys, home, "decide", "1", "--as", "李红梅", "--pin", "1")[0] == 2
-    assert run(capsys, home, "submit", "999")[0] == 2
+    assert run(capsys, home, "submit", "999", *DRAFTER)[0] == 2
+    assert run(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")[0] == 2  # --pin is required
+    assert run(capsys, home, "submit", "1")[0] == 2
+    assert run(capsys, home, "revise", "1", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")[0] == 2
+    assert snapshot(home) == before  # nothing written, nothing audited
 
 
 def test_wrong_state_exits_3(capsys, home):
-    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    _, data = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
     code, error = run_json(capsys, home, "issue", str(data["id"]))
     assert code == 3
     assert error["field"] == "state" and "草稿" in error["error"]
@@ -190,11 +236,11 @@ def test_wrong_state_exits_3(capsys, home):
 def test_control_characters_are_refused_and_tabs_removed_with_a_warning(capsys, home, tmp_path):
     before = snapshot(home)
     spec = write_spec(tmp_path, "ctl.yaml", title="关于印发\x07方案的通知")
-    code, error = run_json(capsys, home, "draft", str(spec), "--as", "郭佳佳")
+    code, error = run_json(capsys, home, "draft", str(spec), *DRAFTER)
     assert (code, error["field"]) == (2, "title") and "U+0007" in error["error"]
     assert snapshot(home) == before
     spec = write_spec(tmp_path, "tab.yaml", title="关于印发\t方案的通知")
-    code, out, err = run(capsys, home, "--json", "draft", str(spec), "--as", "郭佳佳")
+    code, out, err = run(capsys, home, "--json", "draft", str(spec), *DRAFTER)
     assert code == 0
     assert json.loads(out)["warnings"] == ["title：已删除 1 个制表符"]
     code, out, _ = run(capsys, home, "show", str(json.loads(out)["id"]))

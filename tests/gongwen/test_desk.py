@@ -13,6 +13,7 @@ from gongwen import desk as desk_module
 from gongwen.desk import Desk
 from models.errors import ServiceUnavailable, StillWaiting
 from tests.gongwen.cli_runner import run, run_json
+from tests.gongwen.test_cli import DRAFTER, snapshot
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kaifeng"
 
@@ -61,6 +62,9 @@ class BusyServer:
     timeout = 5.0
     RUN = "5e1f6a52-0000-4000-8000-000000000001"
 
+    def deployment(self, name):
+        return "5e1f6a52-0000-4000-8000-00000000000d"
+
     def run_deployment(self, name, parameters):
         self.started = (name, parameters)
         return self.RUN
@@ -77,10 +81,10 @@ def test_submit_on_a_busy_server_reports_the_created_run_and_exits_0(monkeypatch
     and submitting again is refused because the run carries the document."""
     home = tmp_path / "home"
     assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
-    _, drafted = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳")
+    _, drafted = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
     busy = BusyServer()
     monkeypatch.setattr(commands, "_desk", lambda ctx: busy)
-    code, data = run_json(capsys, home, "submit", str(drafted["id"]))
+    code, data = run_json(capsys, home, "submit", str(drafted["id"]), *DRAFTER)
     assert code == 0
     assert busy.started == ("document-lifecycle/gongwen", {"document_id": drafted["id"]})
     assert data == {
@@ -90,10 +94,44 @@ def test_submit_on_a_busy_server_reports_the_created_run_and_exits_0(monkeypatch
         "waiting_for": [],
         "run_started": False,
     }
-    code, _, err = run(capsys, home, "submit", str(drafted["id"]))
-    assert code == 3 and "不能送审" in err
+    code, _, err = run(capsys, home, "submit", str(drafted["id"]), *DRAFTER)
+    assert code == 3 and "不能执行「送审」" in err  # the document is in review: 送审 refused (and audited)
 
 
 def test_a_run_that_does_not_answer_in_time_is_still_waiting_not_a_server_down():
     with pytest.raises(StillWaiting, match="0 秒内未等到：测试"):
         desk_module._poll(lambda: None, 0, "测试")
+
+
+def test_submit_with_the_server_down_writes_nothing_and_exits_4(monkeypatch, capsys, tmp_path):
+    home = tmp_path / "home"
+    assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
+    _, drafted = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
+    before = snapshot(home)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # the discard port: nothing listens
+    code, data = run_json(capsys, home, "submit", str(drafted["id"]), *DRAFTER)
+    assert (code, "无法连接 Prefect 服务器" in data["error"]) == (4, True), data
+    assert snapshot(home) == before  # still a 草稿, nothing audited
+
+
+class DownAfterSubmit(BusyServer):
+    """A server reached before 送审 that then fails to create the run (it went down in between)."""
+
+    def run_deployment(self, name, parameters):
+        raise ServiceUnavailable("无法连接 Prefect 服务器 http://127.0.0.1:9/api：连接被拒绝")
+
+
+def test_a_run_not_created_after_submit_is_started_by_resume(monkeypatch, capsys, tmp_path):
+    home = tmp_path / "home"
+    assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
+    _, drafted = run_json(capsys, home, "draft", str(EXAMPLE / "notice.yaml"), *DRAFTER)
+    doc = str(drafted["id"])
+    monkeypatch.setattr(commands, "_desk", lambda ctx: DownAfterSubmit())
+    code, data = run_json(capsys, home, "submit", doc, *DRAFTER)
+    assert code == 4 and f"gongwen resume {doc}" in data["error"], data
+    assert run_json(capsys, home, "show", doc)[1]["state"] == "in_review"
+    busy = BusyServer()
+    monkeypatch.setattr(commands, "_desk", lambda ctx: busy)
+    code, data = run_json(capsys, home, "resume", doc)
+    assert (code, data["flow_run_id"]) == (0, BusyServer.RUN), data
+    assert busy.started == ("document-lifecycle/gongwen", {"document_id": int(doc)})

@@ -34,6 +34,7 @@ STATE_LABEL = {
 }
 ACTION_LABEL = {
     "submit": "送审",
+    "revise": "修改",
     "approve": "同意",
     "return": "退回修改",
     "withdraw": "撤销",
@@ -45,6 +46,7 @@ ACTION_LABEL = {
 # (state, action) -> (target, role allowed to act)
 EXPECTED = {
     ("draft", "submit"): ("in_review", "drafter"),
+    ("draft", "revise"): ("draft", "drafter"),
     ("draft", "withdraw"): ("withdrawn", "drafter"),
     ("in_review", "approve"): ("cosigning", "reviewer"),
     ("in_review", "return"): ("draft", "reviewer"),
@@ -70,7 +72,7 @@ FULL_ROUTE = Route(review=("李红梅", "张伟"), cosign=("赵丽", "王芳"), 
 def test_states_and_actions_are_exactly_these() -> None:
     assert [s.value for s in State] == list(STATE_LABEL)
     assert [a.value for a in Action] == list(ACTION_LABEL)
-    assert len(ALL_PAIRS) == 80 and len(ALLOWED) == 15 and len(FORBIDDEN) == 65
+    assert len(ALL_PAIRS) == 90 and len(ALLOWED) == 16 and len(FORBIDDEN) == 74
 
 
 @pytest.mark.parametrize("state", list(STATE_LABEL))
@@ -116,7 +118,7 @@ def test_forbidden_pair_raises_naming_state_and_action(state: str, action: str) 
 
 
 ALLOWED_ACTIONS = {
-    "draft": ("submit", "withdraw"),
+    "draft": ("submit", "revise", "withdraw"),
     "in_review": ("approve", "return", "withdraw"),
     "cosigning": ("approve", "return", "withdraw"),
     "awaiting_signature": ("approve", "return", "withdraw"),

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from models.directory import Directory
-from models.errors import InputError, NotFound
+from models.errors import InputError, NotFound, RefusedDecision
 from models.lifecycle import Route
-from models.rules import check_spec, direction, lead_code, route_for
+from models.rules import check_spec, direction, draft_terms, lead_code, route_for
 from models.spec import DocumentSpec, parse_spec
 from models.vocabulary import DIRECTIONS, Direction, DocType
 
@@ -51,6 +51,28 @@ def test_seed_notice_passes(kf_notice: DocumentSpec, kf: Directory) -> None:
     check_spec(kf_notice, kf)
     assert lead_code(kf_notice, kf) == "汴打假"
     assert direction(kf_notice, kf) is Direction.DOWNWARD
+
+
+def test_draft_terms_resolve_what_a_draft_is_stored_with(kf_notice: DocumentSpec, kf: Directory) -> None:
+    terms = draft_terms(kf_notice, kf, "郭佳佳")
+    assert terms == {"route": route_for(kf_notice, kf), "retention": kf_notice.retention, "lead_code": "汴打假"}
+
+
+def test_draft_terms_refuse_a_drafter_without_the_role_or_signing_their_own(
+    kf_notice: DocumentSpec, kf: Directory
+) -> None:
+    with pytest.raises(RefusedDecision, match="「李红梅」没有拟稿权限（须有 drafter 角色）") as info:
+        draft_terms(kf_notice, kf, "李红梅")
+    assert info.value.field == "as"
+    with pytest.raises(NotFound) as unknown:
+        draft_terms(kf_notice, kf, "无名氏")
+    assert unknown.value.field == "as"
+    signer = kf.person("陈立新").model_copy(update={"roles": ["signer", "drafter"]})
+    people = [signer if p.name == signer.name else p for p in kf.people]
+    directory = Directory(kf.agencies, people, kf.groups, kf.counters, kf.retention)
+    with pytest.raises(RefusedDecision, match="拟稿人「陈立新」不能作为本文的签发人") as own:
+        draft_terms(kf_notice, directory, "陈立新")
+    assert own.value.field == "approval.sign"
 
 
 # -- 请示 -------------------------------------------------------------------------

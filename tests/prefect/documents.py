@@ -42,9 +42,10 @@ def cli_json(served: Served, *args: str) -> tuple[int, dict]:
 
 def drafted_and_submitted(served: Served, folder: Path, **options) -> tuple[int, str]:
     """A new draft of the notice, submitted: its id and lifecycle run."""
-    code, drafted = cli_json(served, "draft", str(write_notice(folder, "notice.yaml", **options)), "--as", "郭佳佳")
+    drafter = ("--as", "郭佳佳", "--pin", PINS["郭佳佳"])
+    code, drafted = cli_json(served, "draft", str(write_notice(folder, "notice.yaml", **options)), *drafter)
     assert code == 0, drafted
-    code, submitted = cli_json(served, "submit", str(drafted["id"]))
+    code, submitted = cli_json(served, "submit", str(drafted["id"]), *drafter)
     assert code == 0, submitted
     return drafted["id"], submitted["flow_run_id"]
 

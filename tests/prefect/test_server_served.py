@@ -10,11 +10,14 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
+from actions import drafting
+from models.identity import Claimed
 from models.refno import ReferenceNumber
 from models.tables import AuditEvent, AuditHead
-from storage import documents, transitions
+from storage import documents
 from tests.conftest import PG_SERVER, needs_postgres
 from tests.prefect.served import Served
+from tests.storage.helpers import signed_document
 
 
 @needs_postgres
@@ -60,7 +63,7 @@ def test_remind_unacknowledged_runs_on_its_schedule_and_shows_the_overdue(served
 def test_anchor_audit_log_runs_each_night_and_puts_the_chain_head_into_the_archive(served, notice):
     desk = served.desk()
     assert _schedule(desk, "anchor-audit-log/gongwen") == ("50 23 * * *", "Asia/Shanghai", True)
-    transitions.draft(served.app.db, spec=notice, drafter="郭佳佳")  # at least one entry to anchor
+    drafting.draft(served.app.db, spec=notice, by=Claimed("郭佳佳"))  # at least one entry to anchor
     result = desk.finished(desk.run_deployment("anchor-audit-log/gongwen", {}))
     assert result["anchored"] is True
     with served.app.db.transaction() as session:
@@ -75,11 +78,7 @@ def test_a_batch_of_signed_documents_issued_by_one_run(served, notice, pins):
     db = served.app.db
     ids = []
     for _ in range(3):
-        document = transitions.draft(db, spec=notice, drafter="郭佳佳")
-        transitions.submit(db, document_id=document.id)
-        for name in (*document.review, document.sign):
-            transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True)
-        ids.append(document.id)
+        ids.append(signed_document(db, notice, pins).id)
     desk = served.desk()
     issued = desk.finished(desk.run_deployment("issue-documents/gongwen", {"document_ids": ids}))
     numbers = sorted(ReferenceNumber.parse(ref).serial for ref in issued.values())

@@ -35,9 +35,10 @@ def _get(url: str) -> dict:
 @pytest.fixture(scope="module")
 def suspended(served: Served) -> dict:
     """A lifecycle run waiting on its first 审核单, as the API describes it."""
-    drafted = served.cli("draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳", "--json")
+    drafter = ("--as", "郭佳佳", "--pin", "417305")
+    drafted = served.cli("draft", str(EXAMPLE / "notice.yaml"), *drafter, "--json")
     assert drafted.returncode == 0, drafted.stderr
-    submitted = served.cli("submit", str(json.loads(drafted.stdout)["id"]), "--json")
+    submitted = served.cli("submit", str(json.loads(drafted.stdout)["id"]), *drafter, "--json")
     assert submitted.returncode == 0, submitted.stderr
     run = _get(f"{served.prefect.api_url}/flow_runs/{json.loads(submitted.stdout)['flow_run_id']}")
     assert run["state_name"] == "Suspended", run["state_name"]

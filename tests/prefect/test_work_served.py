@@ -34,7 +34,8 @@ def _post(url: str, body: dict):
 @pytest.fixture(scope="module")
 def circular(served: Served) -> dict:
     """2022's notice (the seed, a draft), a report through submit-work-info, then quarterly-circular."""
-    drafted = served.cli("draft", str(EXAMPLE / "notice.yaml"), "--as", "郭佳佳", "--json", check=True)
+    drafter = ("--as", "郭佳佳", "--pin", "417305")
+    drafted = served.cli("draft", str(EXAMPLE / "notice.yaml"), *drafter, "--json", check=True)
     notice_id = json.loads(drafted.stdout)["id"]
     work.open_year(served.app.db, year=2022, notice_id=notice_id, plans_due=dt.date(2022, 5, 31), actor="测试")
     desk = served.desk()

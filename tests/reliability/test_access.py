@@ -111,8 +111,9 @@ def signing_template(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("access") / "home"
     home.mkdir()
     assert gongwen(home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
-    assert gongwen_json(home, "draft", str(EXAMPLE / "notice.yaml"), "--as", DRAFTER) == (0, {"id": 1, "warnings": []})
-    assert gongwen_json(home, "submit", "1")[0] == 0
+    drafter = ("--as", DRAFTER, "--pin", "417305")
+    assert gongwen_json(home, "draft", str(EXAMPLE / "notice.yaml"), *drafter) == (0, {"id": 1, "warnings": []})
+    assert gongwen_json(home, "submit", "1", *drafter)[0] == 0
     assert gongwen_json(home, "decide", "1", "--as", REVIEWER, "--pin", "582916", "--approve")[0] == 0
     assert gongwen_json(home, "show", "1")[1]["state"] == "awaiting_signature"
     return home
@@ -171,7 +172,7 @@ def test_the_drafter_cannot_be_the_signer_of_their_own_document(tmp_path):
     home = tmp_path / "home"
     assert gongwen(home, "org", "load", str(tmp_path / "directory.yaml"))[0] == 0
     expected = Refusal("approval.sign", "draft_refused", DRAFTER, "不能作为本文的签发人")
-    refused(home, home_db(home), ["draft", str(tmp_path / "notice.yaml"), "--as", DRAFTER], expected)
+    refused(home, home_db(home), ["draft", str(tmp_path / "notice.yaml"), "--as", DRAFTER, "--pin", "417305"], expected)
 
 
 # ---------------------------------------------------------------- 签收 and the registrar's corrections
@@ -198,6 +199,51 @@ def a_code(office_: Office) -> str:
         if signed not in str(message["To"]):
             return ack_code(message)
     raise AssertionError("no message in the outbox")
+
+
+NOTICE = str(EXAMPLE / "notice.yaml")
+#: The drafter's actions on the office's 草稿 (document 3) and on its 已核发 document (1): the PIN first,
+#: then the state, the role and the document's own drafter.
+DRAFTERS_ONLY = {
+    "draft with a wrong PIN": (
+        ["draft", NOTICE, "--as", DRAFTER, "--pin", "000000"],
+        Refusal("pin", "draft_refused", DRAFTER, "PIN 不正确"),
+    ),
+    "submit with a wrong PIN": (
+        ["submit", "3", "--as", DRAFTER, "--pin", "000000"],
+        Refusal("pin", "submit_refused", DRAFTER, "PIN 不正确"),
+    ),
+    "submit by a reviewer": (
+        ["submit", "3", "--as", REVIEWER, "--pin", "582916"],
+        Refusal("as", "submit_refused", REVIEWER, "没有送审权限"),
+    ),
+    "revise by the signer": (
+        ["revise", "3", NOTICE, "--as", SIGNER, "--pin", "861527"],
+        Refusal("as", "revise_refused", SIGNER, "没有修改权限"),
+    ),
+    "revise with a wrong PIN": (
+        ["revise", "3", NOTICE, "--as", DRAFTER, "--pin", "000000"],
+        Refusal("pin", "revise_refused", DRAFTER, "PIN 不正确"),
+    ),
+    "withdraw by a reviewer": (
+        ["withdraw", "3", "--as", REVIEWER, "--pin", "582916"],
+        Refusal("as", "withdraw_refused", REVIEWER, "没有撤销权限"),
+    ),
+    "withdraw with a wrong PIN": (
+        ["withdraw", "3", "--as", DRAFTER, "--pin", "000000"],
+        Refusal("pin", "withdraw_refused", DRAFTER, "PIN 不正确"),
+    ),
+    "withdraw a dispatched document": (
+        ["withdraw", "1", "--as", DRAFTER, "--pin", "417305"],
+        Refusal("state", "withdraw_refused", DRAFTER, "不能执行「撤销」"),
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", DRAFTERS_ONLY.values(), ids=DRAFTERS_ONLY)
+def test_the_drafters_commands_refuse_anyone_else_and_a_wrong_pin(dispatched, attempt):
+    args, expected = attempt
+    refused(dispatched.home, dispatched.db, args, expected)
 
 
 def test_a_reused_ack_code_is_refused_and_audited(dispatched):

@@ -31,7 +31,7 @@ SPEC_CASES = load_cases("specs", "spec")
 DIRECTORY_CASES = load_cases("directories", "directory")
 REFUSED = [c for c in SPEC_CASES + DIRECTORY_CASES if c.outcome == "refused"]
 LITERAL = [c for c in SPEC_CASES if c.outcome == "literal"]
-DRAFTER = "郭佳佳"
+DRAFTER = ("--as", "郭佳佳", "--pin", "417305")  # the drafter and her PIN (examples/kaifeng/directory.yaml)
 #: Cases run as real processes: one of each kind of trouble.
 PROCESS_SAMPLE = (
     "nul-in-title",
@@ -74,9 +74,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory, pins: dict[str, str]) -> Path
     notice = str(EXAMPLE / "notice.yaml")
     for command in (
         ["org", "load", str(EXAMPLE / "directory.yaml")],
-        ["draft", notice, "--as", DRAFTER],
-        ["draft", notice, "--as", DRAFTER],
-        ["submit", "2"],
+        ["draft", notice, *DRAFTER],
+        ["draft", notice, *DRAFTER],
+        ["submit", "2", *DRAFTER],
         ["decide", "2", "--as", "李红梅", "--pin", pins["李红梅"], "--approve"],
         ["decide", "2", "--as", "陈立新", "--pin", pins["陈立新"], "--approve"],
         ["issue", "2"],
@@ -89,9 +89,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory, pins: dict[str, str]) -> Path
 
 def _command_line(command: str, path: Path, out: Path) -> list[str]:
     return {
-        "draft": ["draft", str(path), "--as", DRAFTER],
+        "draft": ["draft", str(path), *DRAFTER],
         "render": ["render", str(path), "-o", str(out / "out.docx"), "--pdf", str(out / "out.pdf")],
-        "revise": ["revise", "1", str(path), "--as", DRAFTER],
+        "revise": ["revise", "1", str(path), *DRAFTER],
         "org load": ["org", "load", str(path)],
     }[command]
 

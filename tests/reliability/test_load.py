@@ -14,6 +14,7 @@ no call failed, the server log holds no unhandled error, and the client retries 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -27,13 +28,15 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from actions import deciding, drafting
 from flows.served_names import DISTRIBUTE, LIFECYCLE
 from gongwen import lifecycle
 from models.directory import parse_directory
+from models.identity import Credentials
 from models.refno import ReferenceNumber
 from models.spec import parse_spec
 from models.tables import Delivery, Document
-from storage import audit_log, transitions
+from storage import audit_log
 from storage.migrations import upgrade
 from tests.conftest import needs_postgres
 from tests.prefect.served import Served
@@ -83,8 +86,10 @@ class Load:
                     doc, run_id, waiting = self._draft_by_cli(name, number, data)
                 else:
                     spec, _ = parse_spec(data)
-                    doc = transitions.draft(self.db, spec=spec, drafter=name).id
-                    run_id, now = lifecycle.start(self.db, desk, document_id=doc)
+                    by = Credentials(name, self.pins[name])
+                    doc = drafting.draft(self.db, spec=spec, by=by).id
+                    submit = functools.partial(drafting.submit, self.db, document_id=doc, by=by)
+                    run_id, now = lifecycle.start(self.db, desk, document_id=doc, submit=submit)
                     waiting = list(now.eligible)
                 assert waiting == data["approval"]["review"], (doc, waiting)
                 with self._lock:
@@ -97,8 +102,8 @@ class Load:
     def _draft_by_cli(self, name: str, number: int, data: dict) -> tuple[int, str, list[str]]:
         path = self.served.home / f"notice-{number}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        drafted = self._cli("draft", str(path), "--as", name)
-        submitted = self._cli("submit", str(drafted["id"]))
+        drafted = self._cli("draft", str(path), "--as", name, "--pin", self.pins[name])
+        submitted = self._cli("submit", str(drafted["id"]), "--as", name, "--pin", self.pins[name])
         return drafted["id"], submitted["flow_run_id"], submitted["waiting_for"]
 
     def desk(self, index: int) -> None:
@@ -113,7 +118,12 @@ class Load:
                         state = state["state"]
                     else:
                         answer = {"verdict": "同意", "opinion": "同意", "person": name, "pin": self.pins[name]}
-                        state = lifecycle.answer_form(self.db, desk, run_id, document_id=doc, answer=answer).state.value
+                        by = Credentials(name, self.pins[name])
+                        here = functools.partial(
+                            deciding.decide, self.db, document_id=doc, by=by, approve=True, opinion="同意"
+                        )
+                        now = lifecycle.answer_form(self.db, desk, run_id, document_id=doc, answer=answer, here=here)
+                        state = now.state.value
                     assert state in expected, (doc, name, state)
                 except Exception:  # noqa: BLE001 - recorded, the test fails on it
                     self.failed(f"{name} 公文 {doc}")

@@ -37,10 +37,10 @@ from functools import partial
 import pytest
 from sqlmodel import func, select
 
+from actions.distribution import SETTLE_GRACE, MailOptions, settle
 from delivery.retry import RetryPolicy
 from delivery.smtp import SmtpChannel
 from doc_templates import PersistentConverter
-from flows.distribution import SETTLE_GRACE, MailOptions, settle
 from flows.lifecycle import issue_documents
 from flows.receipts import distribute_document
 from flows.runtime import Services, provide

@@ -38,7 +38,7 @@ from sqlmodel import select
 
 from models.tables import ArchiveRecord, AuditEvent, Document, PrintedFile
 from models.vocabulary import Retention
-from storage import archiving, audit_anchors, audit_log, transitions
+from storage import archiving, audit_anchors, audit_log, registration
 from storage.printing import Printed, record_printed
 from tests.reliability.access_tamper_helpers import (
     ACKNOWLEDGED,
@@ -559,7 +559,7 @@ def test_content_edited_between_signing_and_registration(fresh, notice, pins, ed
     sql("UPDATE decisions SET content_sha256 = NULL, content_sm3 = NULL WHERE document_id = :doc", doc=document_id)(
         fresh
     )
-    assert str(transitions.register(fresh.db, document_id=document_id)) == THIRD_REF
+    assert str(registration.register(fresh.db, document_id=document_id)) == THIRD_REF
     print_test_files(fresh, document_id)
     assert gongwen_json(fresh.home, "archive", str(document_id))[0] == 0
     caught(fresh.home, Case(lambda _: None, ("签发内容", "审批记录与审计日志一致"), THIRD_REF))
@@ -567,7 +567,7 @@ def test_content_edited_between_signing_and_registration(fresh, notice, pins, ed
 
 def test_body_edited_between_registration_and_printing(fresh, notice, pins):
     document_id = signed_document(fresh.db, notice, pins).id
-    assert str(transitions.register(fresh.db, document_id=document_id)) == THIRD_REF
+    assert str(registration.register(fresh.db, document_id=document_id)) == THIRD_REF
     sql("UPDATE documents SET body = '另一篇正文' WHERE id = :doc", doc=document_id)(fresh)
     refused_by_issue(fresh, document_id, "印制", f"公文 {document_id}（{THIRD_REF}）")  # refused before rendering
     with fresh.db.transaction() as session:
@@ -577,7 +577,7 @@ def test_body_edited_between_registration_and_printing(fresh, notice, pins):
 
 def test_printed_pdf_replaced_between_printing_and_archiving(fresh, notice, pins):
     document_id = signed_document(fresh.db, notice, pins).id
-    transitions.register(fresh.db, document_id=document_id)
+    registration.register(fresh.db, document_id=document_id)
     print_test_files(fresh, document_id)
     forged = pdf_with("Forged")
     swap = "UPDATE printed_files SET content = :forged, sha256 = :digest WHERE document_id = :doc AND name = 'document.pdf'"

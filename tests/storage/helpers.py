@@ -8,11 +8,13 @@ from collections.abc import Callable
 from sqlalchemy import delete
 from sqlmodel import select
 
+from actions import deciding, drafting
 from models.audit_chain import GENESIS, ChainEntry, entry_hash
 from models.directory import Directory
+from models.identity import Credentials
 from models.spec import DocumentSpec
 from models.tables import AuditEvent, Document
-from storage import audit_log, transitions
+from storage import audit_log
 from storage.database import Database
 from storage.directory_store import save_directory
 
@@ -27,10 +29,11 @@ def load(db: Database, directory: Directory) -> None:
 
 
 def signed_document(db: Database, spec: DocumentSpec, pins: dict[str, str]) -> Document:
-    document = transitions.draft(db, spec=spec, drafter=DRAFTER)
-    transitions.submit(db, document_id=document.id)
+    drafter = Credentials(DRAFTER, pins[DRAFTER])
+    document = drafting.draft(db, spec=spec, by=drafter)
+    drafting.submit(db, document_id=document.id, by=drafter)
     for name in (*document.review, *document.cosign, document.sign):
-        transitions.decide(db, document_id=document.id, name=name, pin=pins[name], approve=True)
+        deciding.decide(db, document_id=document.id, by=Credentials(name, pins[name]), approve=True)
     return document
 
 

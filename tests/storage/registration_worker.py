@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from storage import transitions
+from storage import registration
 from storage.database import Database
 
 
@@ -18,7 +18,7 @@ def main(url: str, start: float, ids: list[int]) -> None:
     db = Database.from_url(url)
     db.engine.connect().close()
     time.sleep(max(0.0, start - time.time()))
-    results = [[document_id, transitions.register(db, document_id=document_id).serial] for document_id in ids]
+    results = [[document_id, registration.register(db, document_id=document_id).serial] for document_id in ids]
     print(json.dumps(results))
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from models.errors import ServiceUnavailable
-from storage import transitions
+from storage import registration
 from storage.database import Database
 from storage.migrations import upgrade
 from tests.gongwen.cli_runner import run_json
@@ -73,9 +73,9 @@ def test_registration_on_a_crashed_server_is_unavailable_and_takes_its_number_on
     document = signed_document(db, notice, pins)
     postgres.crash()
     with pytest.raises(ServiceUnavailable):
-        transitions.register(db, document_id=document.id)
+        registration.register(db, document_id=document.id)
     postgres.start()
-    assert transitions.register(db, document_id=document.id).serial == 3  # the directory's counter is at 2
+    assert registration.register(db, document_id=document.id).serial == 3  # the directory's counter is at 2
     db.dispose()
 
 

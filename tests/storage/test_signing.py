@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from flows import issuing
+from actions import issuing
 from models import archive_package as pkg
 from models.errors import VerificationFailed
 from models.signed_content import LEGACY, content_digest, content_of_row
 from models.tables import ArchiveRecord, AuditEvent, Decision, ItemCounter, PrintedFile, ReferenceCounter
-from storage import archiving, documents, transitions
+from storage import archiving, documents, registration
 from storage.archive.local import LocalArchiveStore
 from storage.printing import Printed, record_printed
 from tests.storage.archive.files import docx_with, pdf_with
@@ -69,7 +69,7 @@ def test_signing_records_the_digest_of_the_content_signed_in_the_decision_and_it
 
 def test_registering_the_signed_content_records_its_digest(loaded, notice, pins):
     document = signed_document(loaded, notice, pins)
-    assert str(transitions.register(loaded, document_id=document.id)) == REF
+    assert str(registration.register(loaded, document_id=document.id)) == REF
     [registered] = entries(loaded, document.id, "register")
     assert registered == {
         "from": "signed",
@@ -94,7 +94,7 @@ def test_registration_refuses_a_content_edited_after_signing_and_takes_no_number
     before = counters(loaded)
     sql(loaded, edit, doc=document.id)
     with pytest.raises(VerificationFailed) as refused:
-        transitions.register(loaded, document_id=document.id)
+        registration.register(loaded, document_id=document.id)
     assert refused.value.exit_code == 1 and refused.value.field == "content"
     assert f"公文 {document.id}的内容" in refused.value.message and "拒绝登记" in refused.value.message
     with loaded.transaction() as session:
@@ -115,7 +115,7 @@ def test_a_document_signed_before_digests_were_recorded_registers_as_legacy(load
         doc=document.id,
     )
     sql(loaded, "UPDATE documents SET body = body || '（改）' WHERE id = :doc", doc=document.id)
-    transitions.register(loaded, document_id=document.id)
+    registration.register(loaded, document_id=document.id)
     [registered] = entries(loaded, document.id, "register")
     assert registered["signed_content"] == LEGACY
     assert registered["content_sha256"] == current_digest(loaded, document.id).sha256
@@ -123,7 +123,7 @@ def test_a_document_signed_before_digests_were_recorded_registers_as_legacy(load
 
 def registered(db, notice, pins) -> int:
     document = signed_document(db, notice, pins)
-    transitions.register(db, document_id=document.id)
+    registration.register(db, document_id=document.id)
     return document.id
 
 

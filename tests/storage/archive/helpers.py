@@ -6,7 +6,7 @@ import datetime as dt
 
 from doc_templates import reading
 from models.errors import ServiceUnavailable
-from storage import archive_checks, archiving, transitions
+from storage import archive_checks, archiving, registration
 from storage.archive.local import LocalArchiveStore
 from storage.printing import Printed, record_printed
 from tests.storage.archive.files import docx_with, pdf_with
@@ -31,7 +31,7 @@ class FlakyStore:
 
 def printed_document(db, notice, pins) -> int:
     document = signed_document(db, notice, pins)
-    number = transitions.register(db, document_id=document.id)
+    number = registration.register(db, document_id=document.id)
     record_printed(
         db,
         document_id=document.id,
