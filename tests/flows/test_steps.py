@@ -87,7 +87,6 @@ def test_a_step_run_again_in_the_same_flow_run_returns_the_persisted_result(pref
 def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefect, monkeypatch):
     """A mail server down for the whole run: the message is tried as the retry policy says (3 times), then
     the run stops; the task does not run 核发 again (before the single retry layer: 3 × 4 = 12 tries)."""
-    from prefect import flow
 
     channel, runs = Refusing(DeliveryDeferred("421 服务暂不可用")), []
 
@@ -95,6 +94,15 @@ def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefec
         runs.append(document_id)
         outcome = send_with_retries(channel, bare_message(), options)
         raise ServiceUnavailable(f"{outcome.error.message}；请在邮件服务器恢复后执行 gongwen distribute {document_id}")
+
+    with pytest.raises(ServiceUnavailable, match="gongwen distribute 7"):
+        _distribute_in_a_flow(monkeypatch, dispatch, channel, 7)
+    assert (runs, channel.tries) == ([7], 3)
+
+
+def _distribute_in_a_flow(monkeypatch, dispatch, channel, document_id: int):
+    """Run the 核发 step in a flow of its own, with ``dispatch`` in place of the real one."""
+    from prefect import flow
 
     monkeypatch.setattr(steps, "dispatch", dispatch)
     mail = MailOptions(sender=SENDER, retry=RetryPolicy(attempts=3, backoff=0), sleep=lambda seconds: None)
@@ -105,16 +113,13 @@ def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefec
         return steps.distribute(document_id)
 
     try:
-        with pytest.raises(ServiceUnavailable, match="gongwen distribute 7"):
-            distribute_once(7)
+        return distribute_once(document_id)
     finally:
         provide(None)
-    assert (runs, channel.tries) == ([7], 3)
 
 
 def test_核发_is_retried_when_the_database_is_down(prefect, monkeypatch):
     """A database outage (not the mail server) retries the 核发 task, as it does the other 发文办理 steps."""
-    from prefect import flow
 
     runs = []
 
@@ -124,16 +129,5 @@ def test_核发_is_retried_when_the_database_is_down(prefect, monkeypatch):
             raise ServiceUnavailable("数据库无法连接或连接中断（测试），请在数据库恢复后重试", "database")
         return "已核发"
 
-    monkeypatch.setattr(steps, "dispatch", dispatch)
-    mail = MailOptions(sender=SENDER, retry=RetryPolicy(attempts=3, backoff=0), sleep=lambda seconds: None)
-    provide(lambda: SimpleNamespace(db=None, archive_store=None, open_channel=lambda: None, mail=mail))
-
-    @flow
-    def distribute_once(document_id: int):
-        return steps.distribute(document_id)
-
-    try:
-        assert distribute_once(7) == "已核发"
-    finally:
-        provide(None)
+    assert _distribute_in_a_flow(monkeypatch, dispatch, None, 7) == "已核发"
     assert runs == [7, 7]
