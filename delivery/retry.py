@@ -9,7 +9,7 @@
 - Nothing retries a mail failure on top of this: a 核发 message that used up its tries stops the run (the rest
   stays 待发送) and ``gongwen distribute`` continues it (催办 stops the same way; 收文催办 records that unit's
   reminder as failed and goes on to the next). The Prefect task 核发 (flows.steps.distribute) is retried only
-  when the database is down, after ``STEP_RETRY_DELAYS`` (2, 10 and 30 s), as every 发文办理 step is; a
+  when the database or the archive store (whose files it sends) is down, after ``STEP_RETRY_DELAYS`` (2, 10 and 30 s), as every 发文办理 step is; a
   message is then tried again only if it had not gone (deliveries are claimed and recorded in the database).
 - The messages the server accepted are recorded after each batch of ``CLAIM_BATCH`` (10); while the database
   is down the run waits for it up to ``record_patience`` seconds (GONGWEN_MAIL_RECORD_PATIENCE, 600), from

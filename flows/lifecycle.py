@@ -31,9 +31,11 @@ import itertools
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
 
 import httpx
 from prefect import flow, task
+from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import create_flow_run_input, delete_flow_run_input, read_flow_run_input
@@ -122,8 +124,19 @@ def issue_steps(document_id: int, *, show: bool = True) -> tuple[str, str]:
 
 @task(name="登记流程运行", persist_result=True)
 def attach(document_id: int, run_id: str) -> str:
-    """Bind the document to this run; 送审 a draft never submitted."""
-    return review.attach_run(services().db, document_id=document_id, flow_run_id=run_id).value
+    """Bind the document to this run (送审 a draft never submitted, by its drafter as named on the draft
+    form); refused while another run that has not finished carries the document, so one document never
+    has two runs waiting on forms."""
+    db = services().db
+    carrier = review.bound_run(db, document_id=document_id)
+    if carrier not in (None, run_id) and not _finished(carrier):
+        raise NotAllowed(f"公文 {document_id} 已由流程运行 {carrier} 办理，本运行不再办理", "document_id")
+    return review.attach_run(db, document_id=document_id, flow_run_id=run_id).value
+
+
+def _finished(run_id: str) -> bool:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(run_id)).state.is_final()
 
 
 def _current_spec(now: review.ReviewStage):
@@ -143,10 +156,12 @@ def answer_step(document_id: int, index: int, answer: dict, key: str) -> dict:
     accepted (the state it led to) or refused (the error, audited by the action) — is this step's
     persisted result and is published beside the form as ``outcome-<key>``, where the person's client
     (gongwen decide, revise, withdraw) reads it."""
-    outcome = apply_answer(document_id, answer)
-    show_review(document_id)
+    try:
+        outcome = apply_answer(document_id, answer)
+    finally:
+        _blank_pin(key, answer)  # first: whatever happens next, the PIN no longer sits in the stored answer
     _publish(f"outcome-{key}", outcome)
-    _blank_pin(key, answer)
+    show_review(document_id)
     return outcome
 
 

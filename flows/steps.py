@@ -34,12 +34,12 @@ def transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.result(raise_on_failure=False), ServiceUnavailable)
 
 
-def database_outage(task: Any, task_run: Any, state: Any) -> bool:
-    """核发's retry condition: the database down, not the mail server (whose tries are per message)."""
+def store_outage(task: Any, task_run: Any, state: Any) -> bool:
+    """核发's retry condition: the database or the archive store down (核发 reads the archived files), never
+    the mail server, whose tries are per message."""
     error = state.result(raise_on_failure=False)
-    return (
-        isinstance(error, ServiceUnavailable) and not isinstance(error, DeliveryDeferred) and error.field == "database"
-    )
+    outage = isinstance(error, ServiceUnavailable) and not isinstance(error, DeliveryDeferred)
+    return outage and error.field in ("database", "archive")
 
 
 def step_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -97,11 +97,12 @@ def announce_issued(document_id: int, ref: str) -> None:
     )
 
 
-@task(name="核发", **_PERSISTED, **_STEP_RETRIES, retry_condition_fn=database_outage)
+@task(name="核发", **_PERSISTED, **_STEP_RETRIES, retry_condition_fn=store_outage)
 def distribute(document_id: int) -> DispatchReport:
     """核发 to every 主送, 抄报 and 抄送 recipient once. Each message is tried as the retry policy says
     (delivery.retry, GONGWEN_MAIL_ATTEMPTS) and nothing retries a mail server's failure on top of that: a
     mail server still down stops the run, the rest stays 待发送, and ``gongwen distribute`` or another run
-    continues it. Only a database outage retries the task (STEP_RETRY_DELAYS), as every 发文办理 step does."""
+    continues it. Only an outage of the database or the archive store retries the task (STEP_RETRY_DELAYS), as
+    every 发文办理 step does."""
     s = services()
     return dispatch(s.db, s.open_channel(), document_id=document_id, options=s.mail, store=s.archive_store)

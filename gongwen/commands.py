@@ -151,6 +151,20 @@ def show(ctx: Context, doc: int) -> None:
 def submit(ctx: Context, doc: int, name: str, pin: str) -> None:
     """送审; with a Prefect server configured, the document's lifecycle run then carries it."""
     here = functools.partial(drafting.submit, ctx.app.db, document_id=doc, by=Credentials(name, pin))
+    with ctx.app.db.transaction() as session:
+        document = documents.get(session, document_id=doc)
+        returned, spec = document.round > 0 and document.state == State.DRAFT, documents.spec_of(document)
+    if returned and document.flow_run_id is not None:  # a returned draft: its run's 修改单 takes the 重新送审
+        answer = {
+            "action": review.RESUBMIT,
+            "person": name,
+            "pin": pin,
+            "note": "",
+            "spec": spec.model_dump(mode="json"),
+        }
+        now = _through_run(ctx, doc, answer, here)
+        ctx.out.done({"id": doc, "state": now.state.value}, f"公文 {doc} 已送审，当前：{now.state.label}")
+        return
     desk = _desk(ctx)
     if desk is None:
         state = here()
@@ -228,9 +242,9 @@ def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
     here = functools.partial(drafting.withdraw, ctx.app.db, document_id=doc, by=Credentials(name, pin))
     now = _through_run(ctx, doc, {"action": "撤销", "person": name, "pin": pin, "note": ""}, here)
     run_id = review.bound_run(ctx.app.db, document_id=doc)
-    if run_id is not None:
+    if run_id is not None:  # withdrawn while its run waited on a 审核单: that run has nothing left to do
         desk = _required_desk(ctx, doc)
-        if not desk.state(run_id).is_final():
+        if desk.state(run_id).is_paused():
             desk.cancel(run_id, "公文已撤销")
     ctx.out.done({"id": doc, "state": now.state.value}, f"公文 {doc} 已撤销")
 

@@ -66,12 +66,17 @@ class Desk:
     def _call(self, work):
         """Run ``work(client)`` against this desk's server; an unreachable server is ServiceUnavailable."""
         import httpx
+        from prefect.exceptions import ObjectNotFound
 
         try:
             return work(self._client())
         except (OSError, httpx.TransportError) as error:
             self.close()  # a new connection next time
             raise ServiceUnavailable(f"无法连接 Prefect 服务器 {self.api_url}：{error}") from None
+        except ObjectNotFound:  # a server that does not serve gongwen's deployments (or has lost the run)
+            raise ServiceUnavailable(
+                f"Prefect 服务器 {self.api_url} 上没有所需的部署或流程运行（是否由 gongwen server 启动？）"
+            ) from None
 
     def deployment(self, name: str) -> str:
         """The id of a deployment the server serves (ServiceUnavailable if the server cannot be reached)."""
@@ -135,9 +140,15 @@ class Desk:
             try:
                 return _json(self._call(lambda client: client.read_flow_run_input(UUID(run_id), f"outcome-{key}")))
             except httpx.HTTPStatusError as error:
-                if error.response.status_code == httpx.codes.NOT_FOUND:
-                    return None
-                raise
+                if error.response.status_code != httpx.codes.NOT_FOUND:
+                    raise
+            state = self.state(run_id)
+            if state.is_final():  # stopped without applying the answer (crashed, the database down …)
+                raise ServiceUnavailable(
+                    f"流程运行 {run_id} 未处理所填表单即已停止（{state.name} {state.message or ''}）；"
+                    "请执行 gongwen resume 后重新填写"
+                )
+            return None
 
         return _poll(published, self.timeout, f"流程运行 {run_id} 处理所填表单")
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from flows.served_names import LIFECYCLE
 from gongwen.desk import Desk
-from models.errors import ServiceUnavailable, StillWaiting, from_record
+from models.errors import NotAllowed, ServiceUnavailable, StillWaiting, from_record
 from models.lifecycle import State
-from storage import review
+from storage import audit_log, review
 from storage.database import Database
 
 
@@ -63,6 +63,12 @@ def answer_form(
     refuses it as it does without a server (the state or the person does not allow it) and audits it.
     """
     state = desk.wait(run_id)
+    if state.is_final() and not state.is_completed():
+        refused = {"actor": answer["person"], "action": _refused_as(answer), "document_id": document_id}
+        with audit_log.refusals_audited(db, **refused):
+            raise NotAllowed(
+                f"公文 {document_id} 的流程运行已停止（{state.name}），请先执行 gongwen resume {document_id}", "DOC"
+            )
     form = None if state.is_final() else desk.form(run_id)
     deciding = "verdict" in answer
     if (
@@ -77,6 +83,13 @@ def answer_form(
     if not outcome["accepted"]:
         raise from_record(outcome["error"])
     return review.stage(db, document_id=document_id)
+
+
+def _refused_as(answer: dict[str, Any]) -> str:
+    """The audit action of a refused answer, as its action names it."""
+    if "verdict" in answer:
+        return "decision_refused"
+    return "withdraw_refused" if answer["action"] == "撤销" else "revise_refused"
 
 
 def resume(db: Database, desk: Desk, run_id: str, *, document_id: int) -> str:

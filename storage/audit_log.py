@@ -65,7 +65,7 @@ def next_entry(
 def sealed_text(entry: ChainEntry) -> str:
     """The text whose SHA-256 (of its UTF-8) is the entry's hash: what ``entry_hash`` hashes.
 
-    登记 on PostgreSQL (storage.transitions) has the database seal its entry: it writes this
+    登记 on PostgreSQL (storage.registration) has the database seal its entry: it writes this
     text for an entry built with stand-ins for what only the database knows (the time, the
     id, the previous hash, its 发文顺序号), and the database puts the values in their place.
     """

@@ -46,7 +46,7 @@ def _creation(dialect_name: str, table: Table, column: str, keys: tuple[str, ...
 _SERIAL_BUMP = _bump(_SERIALS, "last_serial", _SERIAL_KEYS)
 _ITEM_BUMP = _bump(_ITEMS, "last_item", _ITEM_KEYS)
 #: PostgreSQL: take the next 发文顺序号, the counter created at 1 if absent — one statement,
-#: merged into the 登记 statement (storage.transitions). Holds the counter's row lock until
+#: merged into the 登记 statement (storage.registration). Holds the counter's row lock until
 #: the transaction ends, like ``take_next``; concurrent first numbers of a (code, year) queue
 #: on the key (ON CONFLICT) and get 1, 2, ….
 SERIAL_TAKE_POSTGRESQL = (

@@ -32,7 +32,7 @@ with their PIN; a refusal is audited):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session, select
@@ -335,7 +335,7 @@ class Settlement:
     recipient: str
     sent: bool
     by: str
-    pin: str
+    pin: str = field(repr=False)
 
     @property
     def outcome(self) -> str:

@@ -1,4 +1,4 @@
-"""审核 as a flow run sees it: which step waits, for whom, and the drafter's 重新送审.
+"""审核 as a flow run sees it: which step waits, for whom, and why the last answer was refused.
 
 A document-lifecycle run (flows.lifecycle) asks ``stage`` where the document
 stands before each form it shows: the step, who may answer it now, and — after a

@@ -3,7 +3,7 @@
 - ``record_signed_content``: the decision that completes 签发 records the digests (SHA-256, SM3)
   of the content signed (models.signed_content) in its row; they go into its audit entry too.
 - ``signed_sha256``: that SHA-256 as a scalar subquery, for 登记 to read in the statement that
-  locks the document (storage.transitions: no round trip is added to its hot path).
+  locks the document (storage.registration: no round trip is added to its hot path).
 - ``check_signed``: 印制 and 归档 (under the document's row lock) refuse a document whose content
   is no longer the one signed — VerificationFailed naming the 公文编号 and 发文字号, which the
   step audits as its refusal (``print_refused``, ``archive_refused``).

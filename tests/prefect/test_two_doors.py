@@ -13,10 +13,15 @@ import json
 import subprocess
 
 import pytest
+from sqlmodel import select
 
+from flows.served_names import DRAFT
 from models.errors import from_record
+from models.spec import parse_spec
+from models.tables import AuditEvent
 from storage import audit_log
-from tests.prefect.documents import PINS, cli_json, write_notice
+from storage.review import bound_run
+from tests.prefect.documents import PINS, cli_json, notice_data, write_notice
 from tests.prefect.served import GONGWEN, Served
 
 WRONG_PIN = "000000"
@@ -141,11 +146,42 @@ def test_refusals_after_a_return_are_the_same_through_both_doors(served, docs, t
     )
     assert "不能执行「同意」" in error["error"] and error["field"] == "state"
 
+    # 送审 of the returned draft: the carried one through its run's 修改单, so the same run carries it on
+    carrier = bound_run(served.app.db, document_id=docs["carried"])
+    for door, doc in docs.items():
+        command = ["submit", str(doc), "--as", "郭佳佳", "--pin", PINS["郭佳佳"]]
+        code, out = (_local if door == "local" else cli_json)(served, *command)
+        assert (code, out["state"]) == (0, "in_review"), out
+    assert bound_run(served.app.db, document_id=docs["carried"]) == carrier
+    assert served.desk().form(_run_of(served, docs["carried"])).choices("person") == ["李红梅"]
+
 
 def _run_of(served: Served, doc: int) -> str:
-    from storage.review import bound_run
-
     run_id = bound_run(served.app.db, document_id=doc)
     assert run_id is not None
     served.desk().wait(run_id)
     return run_id
+
+
+def test_a_refused_draft_is_the_same_through_the_command_line_and_the_draft_form(served, tmp_path):
+    """拟稿 by a person without the 拟稿 role: ``gongwen draft`` and the draft-document Run form call the same
+    action, which refuses both with the same message and one ``draft_refused`` entry each."""
+    code, error = _local(
+        served, "draft", str(write_notice(tmp_path, "notice.yaml")), "--as", "李红梅", "--pin", PINS["李红梅"]
+    )
+    assert (code, error["field"]) == (3, "as") and "没有拟稿权限" in error["error"], error
+    desk = served.desk()
+    spec = parse_spec(notice_data())[0].to_data()  # the form's shape of the 公文要素
+    run_id = desk.run_deployment(DRAFT, {"spec": spec, "drafter": "李红梅", "submit": False})
+    message = desk.finished(run_id, failed_ok=True)
+    assert error["error"] in message, message
+    refusals = _entries_named(served, "draft_refused")[-2:]
+    assert [(actor, detail["reason"], detail["field"]) for actor, detail in refusals] == [
+        ("李红梅", error["error"], "as")
+    ] * 2
+
+
+def _entries_named(served: Served, action: str) -> list[tuple[str, dict]]:
+    with served.app.db.transaction() as session:
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        return [(e.actor, json.loads(e.detail)) for e in session.exec(query)]

@@ -1,6 +1,6 @@
 """登记's audit entries on SQLite and PostgreSQL: whatever the actor's name, the chain verifies.
 
-On PostgreSQL the database seals the entry (storage.transitions): these check that what it
+On PostgreSQL the database seals the entry (storage.registration): these check that what it
 hashes is the text models.audit_chain hashes, for names JSON has to escape, and that an
 actor named like one of the stand-ins still gets a correct entry.
 """
