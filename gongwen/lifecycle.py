@@ -82,6 +82,7 @@ def answer_form(
     outcome = desk.outcome(run_id, form.key)
     if not outcome["accepted"]:
         raise from_record(outcome["error"])
+    desk.wait(run_id, after_key=form.key)  # the run goes on to its next form, or issues after 签发 and ends
     return review.stage(db, document_id=document_id)
 
 
