@@ -61,8 +61,9 @@ def print_document(
 ) -> PrintResult:
     """Print ``spec``: write the .docx, then the PDF (PDF/A-2b with ``pdfa``) if ``out_pdf``.
 
-    ``converter`` lets a caller printing many documents keep one LibreOffice
-    running (``PersistentConverter``); without it a one-shot conversion is used.
+    ``converter`` lets a caller print through a LibreOffice kept running — its own
+    (``PersistentConverter``, for a batch) or the server's pool (``pdf_service.ConverterClient``);
+    without it a one-shot conversion is used.
     """
     layout = layout_for(spec, directory, ref=ref, signed_on=signed_on, issued_on=issued_on)
     out_docx = Path(out_docx)

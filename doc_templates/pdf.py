@@ -4,13 +4,17 @@ Two converters with one method, ``convert(docx, pdf, *, pdfa=False)``:
 
 - ``PersistentConverter`` keeps one soffice running, listening on a named pipe,
   and drives it through ``uno_bridge.py`` run by LibreOffice's Python (Debian's
-  python3-uno): ~0.15 s a document once started.
+  python3-uno): ~0.15 s a document once started. A document that takes longer
+  than its ``timeout`` kills soffice and the bridge (PdfFailed; ``alive`` is then false).
 - ``OneShotConverter`` runs ``soffice --headless --convert-to pdf`` per document
-  (~1 s each): nothing to start or stop.
+  (~1.2–2.4 s each): nothing to start or stop.
 
 ``open_converter()`` gives the persistent one where LibreOffice's Python is
-there and starts, else the one-shot one. Each converter has its own
-``-env:UserInstallation`` profile, so converters in parallel do not collide;
+there and starts, else the one-shot one: a command printing a batch opens one
+for the batch. A server keeps a pool of persistent ones for every process to
+print through (``pdf_service``: ``ConverterPool``, ``ConverterClient``). Each
+converter has its own ``-env:UserInstallation`` profile, so converters in
+parallel do not collide;
 soffice runs with ``FONTCONFIG_FILE`` pointing at ``fonts/fonts.conf``, which maps
 仿宋_GB2312, 方正小标宋简体, 黑体, 楷体_GB2312 and 宋体 to free fonts. ``pdfa``
 asks for PDF/A-2b (the archive copy). Without LibreOffice, ``PdfUnavailable``
@@ -19,9 +23,11 @@ says in Chinese what to install.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -82,7 +88,7 @@ class _Profile:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class _Closing:
+class Closing:
     """``with converter:`` closes it at the end."""
 
     def close(self) -> None:
@@ -95,7 +101,7 @@ class _Closing:
         self.close()
 
 
-class OneShotConverter(_Closing):
+class OneShotConverter(Closing):
     """``soffice --headless --convert-to pdf``, one process per document."""
 
     def __init__(self) -> None:
@@ -136,16 +142,17 @@ def uno_python() -> str | None:
     return None
 
 
-class PersistentConverter(_Closing):
+class PersistentConverter(Closing):
     """One soffice kept running, driven through ``uno_bridge.py`` over a pipe."""
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, *, timeout: float = _CONVERT_SECONDS, bridge: Path = BRIDGE) -> None:
         executable = soffice()
         python = python or uno_python()
         if python is None:
             raise PdfUnavailable("LibreOffice 的 Python 接口（uno）不可用。请安装：apt-get install python3-uno", "pdf")
         self._profile = _Profile()
         self._lock = threading.Lock()
+        self.timeout = timeout
         pipe = f"gongwen-{uuid.uuid4().hex}"
         self._office = subprocess.Popen(
             [
@@ -165,7 +172,7 @@ class PersistentConverter(_Closing):
             start_new_session=True,
         )
         self._bridge = subprocess.Popen(
-            [python, str(BRIDGE), pipe],
+            [python, str(bridge), pipe],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -173,12 +180,22 @@ class PersistentConverter(_Closing):
             encoding="utf-8",
         )
         try:
-            self._answer()
+            self._answer(max(timeout, _CONVERT_SECONDS), "启动")
         except PdfFailed:
             self.close()
             raise
 
-    def _answer(self) -> dict:
+    @property
+    def alive(self) -> bool:
+        """Whether soffice and its bridge still run (a converter killed after a hang does not)."""
+        return self._bridge.poll() is None and self._office.poll() is None
+
+    def _answer(self, seconds: float, what: str) -> dict:
+        """The bridge's next answer; after ``seconds`` without one, soffice and the bridge are killed."""
+        ready, _, _ = select.select([self._bridge.stdout], [], [], seconds)
+        if not ready:
+            self._kill()
+            raise PdfFailed(f"LibreOffice {seconds:g} 秒内未完成{what}，已停止该 LibreOffice 进程", "pdf")
         line = self._bridge.stdout.readline()
         if not line:
             detail = self._bridge.stderr.read().strip()[-500:] if self._bridge.poll() is not None else ""
@@ -186,14 +203,29 @@ class PersistentConverter(_Closing):
         return json.loads(line)
 
     def convert(self, docx: Path, pdf: Path, *, pdfa: bool = False) -> None:
+        """Convert ``docx``; PdfFailed when LibreOffice fails, or hangs longer than ``timeout`` seconds
+        (then this converter is dead: ``alive`` is false)."""
         pdf.parent.mkdir(parents=True, exist_ok=True)
         request = {"docx": str(Path(docx).resolve()), "pdf": str(Path(pdf).resolve()), "pdfa": pdfa}
         with self._lock:
-            self._bridge.stdin.write(json.dumps(request) + "\n")
-            self._bridge.stdin.flush()
-            answer = self._answer()
+            if not self.alive:
+                raise PdfFailed("LibreOffice 进程已退出，无法转换", "pdf")
+            try:
+                self._bridge.stdin.write(json.dumps(request) + "\n")
+                self._bridge.stdin.flush()
+            except OSError as error:
+                raise PdfFailed(f"LibreOffice 连接中断：{error}", "pdf") from None
+            answer = self._answer(self.timeout, "转换")
         if not answer.get("ok"):
             raise PdfFailed(f"LibreOffice 未能生成 PDF：{answer.get('error')}", "pdf")
+
+    def _kill(self) -> None:
+        """A hung converter: kill the bridge and soffice's whole session at once."""
+        self._bridge.kill()
+        self._bridge.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._office.pid, signal.SIGKILL)
+        self._office.wait()
 
     def close(self) -> None:
         """Stop the bridge (it terminates LibreOffice), then make sure soffice has gone."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 
 from actions.distribution import MailOptions
 from delivery import Channel, OutboxChannel, SmtpChannel
+from doc_templates import PdfConverter, open_converter
+from doc_templates.pdf_service import ConverterClient
 from flows.runtime import Services
 from gongwen.settings import Settings, load_settings
 from models.distribution import ChasePolicy
@@ -99,7 +103,25 @@ class App:
         )
 
     def services(self) -> Services:
-        """The adapters a flow run works with (flows.runtime)."""
+        """The adapters a flow run works with (flows.runtime), with the PDF service's client when set."""
+    def converter_client(self) -> ConverterClient | None:
+        """印制 through the PDF conversion service at GONGWEN_CONVERTER_URL, if it is set
+        (doc_templates.pdf_service; where it cannot be reached, one-shot LibreOffice, said once)."""
+        url = self.settings.converter_url
+        return ConverterClient(url, timeout=self.settings.converter_timeout) if url else None
+
+    @contextmanager
+    def converter_for(self, documents: int) -> Iterator[PdfConverter | None]:
+        """The converter a command prints ``documents`` documents with, closed at the end: the service's
+        client; without a service, for a batch, one LibreOffice kept running for the whole batch; for one
+        document, None (print_document starts a one-shot LibreOffice)."""
+        converter = self.converter_client() or (open_converter() if documents > 1 else None)
+        try:
+            yield converter
+        finally:
+            if converter is not None:
+                converter.close()
+
         settings = self.settings
         return Services(
             db=self.db,
@@ -112,6 +134,7 @@ class App:
             link_expiry=dt.timedelta(minutes=settings.link_minutes),
         )
 
+            converter=self.converter_client(),
 
 def services_from_environment() -> Services:
     """The ``gongwen.services`` entry point: a flow-run process's adapters, from its GONGWEN_* settings."""

@@ -133,14 +133,17 @@ def withdraw(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
 
 
 @cli.command()
-@DOC
+@click.argument("docs", nargs=-1, required=True, callback=lambda _c, _p, v: tuple(_doc_id(d) for d in v))
 @click.option(
-    "-o", "out_dir", type=click.Path(path_type=Path), help="印制文件的输出目录（默认 GONGWEN_HOME/issued/DOC）"
+    "-o",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="印制文件的输出目录（默认 GONGWEN_HOME/issued/DOC；多份公文时各在其下的 DOC 子目录）",
 )
 @click.pass_obj
-def issue(ctx: commands.Context, doc: int, out_dir: Path | None) -> None:
-    """登记（编发文字号）、印制（docx 与 PDF/A）、归档并核发已签发的公文。"""
-    commands.issue(ctx, doc, out_dir)
+def issue(ctx: commands.Context, docs: tuple[int, ...], out_dir: Path | None) -> None:
+    """登记（编发文字号）、印制（docx 与 PDF/A）、归档并核发已签发的公文（可一次给出多份，依次办理）。"""
+    commands.issue(ctx, docs, out_dir)
 
 
 @cli.command()
@@ -287,6 +290,21 @@ def demo(ctx: commands.Context, example: Path | None, port: int | None, keep: bo
 def server(ctx: commands.Context, port: int | None) -> None:
     """启动 Prefect 服务器并提供全部部署（拟稿、审核表单、发文、核发、签收、催办、档案检索）。"""
     commands.server(ctx, port)
+
+
+@cli.group()
+def converter() -> None:
+    """PDF 转换服务（印制用的 LibreOffice 常驻进程池）。"""
+
+
+@converter.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（容器中用 0.0.0.0）")
+@click.option("--port", type=click.IntRange(0, 65535), default=4300, show_default=True, help="端口（0：取空闲端口）")
+@click.option("--parent", type=int, default=None, hidden=True, help="该进程退出时随之停止（gongwen server 用）")
+@click.pass_obj
+def converter_serve(ctx: commands.Context, host: str, port: int, parent: int | None) -> None:
+    """提供 PDF 转换服务：GONGWEN_CONVERTERS 个常驻 LibreOffice，供 GONGWEN_CONVERTER_URL 指向它的进程印制。"""
+    commands.converter_serve(ctx, host, port, parent)
 
 
 for _command in work_cli.COMMANDS:  # 年度宣传工作: plan, receive, info, circular, assess

@@ -18,6 +18,8 @@ from actions import directory as directory_actions
 from doc_templates import print_document
 from gongwen import lifecycle
 from gongwen.app import App
+from gongwen.converter_service import ConverterProcess
+from gongwen.converter_service import serve as serve_converters
 from gongwen.demo import run_demo
 from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
@@ -264,34 +266,47 @@ def archive(ctx: Context, doc: int) -> None:
     )
 
 
-def issue(ctx: Context, doc: int, out_dir: Path | None) -> None:
+def issue(ctx: Context, docs: tuple[int, ...], out_dir: Path | None) -> None:
+    """发文办理 of one or more 已签发 documents, in order; a batch prints on one LibreOffice (App.converter_for)."""
     app = ctx.app
-    issued = issuing.issue(
-        app.db,
-        app.archive_store,
-        app.mail_channel,
-        document_id=doc,
-        store_name=app.settings.archive,
-        mail=app.mail_options,
-        lock_mode=app.settings.archive_lock_mode,
-    )
-    folder = out_dir or ctx.app.settings.home / "issued" / str(doc)
-    paths = write_files(folder, issued.files)
+    results = []
+    with app.converter_for(len(docs)) as converter:
+        for doc in docs:
+            issued = issuing.issue(
+                app.db,
+                app.archive_store,
+                app.mail_channel,
+                document_id=doc,
+                store_name=app.settings.archive,
+                mail=app.mail_options,
+                lock_mode=app.settings.archive_lock_mode,
+                converter=converter,
+            )
+            one_folder = out_dir if out_dir and len(docs) == 1 else (out_dir or app.settings.home / "issued") / str(doc)
+            results.append(_issued_output(doc, issued, write_files(one_folder, issued.files)))
+    if len(docs) == 1:
+        ctx.out.done(*results[0])
+    else:
+        ctx.out.done({"issued": [data for data, _ in results]}, "\n\n".join(text for _, text in results))
+
+
+def _issued_output(doc: int, issued: issuing.Issued, paths: list[Path]) -> tuple[dict, str]:
     pages = f"，PDF {issued.pages} 页" if issued.pages else ""
-    ctx.out.done(
-        {
-            "id": doc,
-            "ref": str(issued.ref),
-            "archive_code": issued.archive_code,
-            "files": [str(p) for p in paths],
-            "pages": issued.pages,
-            "dispatch": dispatch_data(issued.dispatch),
-        },
+    data = {
+        "id": doc,
+        "ref": str(issued.ref),
+        "archive_code": issued.archive_code,
+        "files": [str(p) for p in paths],
+        "pages": issued.pages,
+        "dispatch": dispatch_data(issued.dispatch),
+    }
+    text = (
         f"公文 {doc} 已登记、印制并归档：发文字号 {issued.ref}，档号 {issued.archive_code}{pages}\n"
         + "\n".join(str(p) for p in paths)
         + "\n"
-        + dispatch_text(issued.dispatch),
+        + dispatch_text(issued.dispatch)
     )
+    return data, text
 
 
 def dispatch_data(report: distribution.DispatchReport) -> dict:
@@ -442,7 +457,10 @@ def render(ctx: Context, path: Path, out_docx: Path, out_pdf: Path | None, pdfa:
     with ctx.app.db.transaction() as session:
         directory = load_directory(session)
     check_spec(spec, directory, for_render=True)
-    printed = print_document(spec, directory, ref=spec.reference, out_docx=out_docx, out_pdf=out_pdf, pdfa=pdfa)
+    with ctx.app.converter_for(1) as converter:
+        printed = print_document(
+            spec, directory, ref=spec.reference, out_docx=out_docx, out_pdf=out_pdf, pdfa=pdfa, converter=converter
+        )
     pdf = f"，{printed.pdf}（{printed.pages} 页）" if printed.pdf else ""
     ctx.out.done(
         {"docx": str(printed.docx), "pdf": str(printed.pdf) if printed.pdf else None, "pages": printed.pages},
@@ -477,11 +495,26 @@ def server(ctx: Context, port: int | None) -> None:
     settings = ctx.app.settings
     home = settings.home.resolve()
     upgrade(ctx.app.db.engine)  # the schema is up to date before any flow run opens the database
-    with running_prefect_server(home, port or settings.server_port) as prefect:
-        os.environ.update(prefect_environment(home, prefect))
-        os.environ["GONGWEN_HOME"] = str(home)
-        ctx.out.done(
-            {"ui": prefect.ui_url, "api": prefect.api_url, "home": str(home)},
-            f"Prefect 界面：{prefect.ui_url}\nAPI：{prefect.api_url}\n数据目录：{home}\n按 Ctrl-C 停止。",
-        )
-        serve_deployments()
+    converters = None if settings.converter_url else ConverterProcess(home)  # starts beside the Prefect server
+    try:
+        with running_prefect_server(home, port or settings.server_port) as prefect:
+            os.environ.update(prefect_environment(home, prefect))
+            os.environ["GONGWEN_HOME"] = str(home)
+            if converters is not None and converters.wait_until_healthy():
+                os.environ["GONGWEN_CONVERTER_URL"] = converters.url  # the flow runs print through it
+            elif converters is not None:
+                ctx.out.note(converters.problem())
+            converter_url = os.environ.get("GONGWEN_CONVERTER_URL")
+            ctx.out.done(
+                {"ui": prefect.ui_url, "api": prefect.api_url, "home": str(home), "converter": converter_url},
+                f"Prefect 界面：{prefect.ui_url}\nAPI：{prefect.api_url}\n数据目录：{home}\n"
+                f"PDF 转换服务：{converter_url or '无（逐份启动 LibreOffice）'}\n按 Ctrl-C 停止。",
+            )
+            serve_deployments()
+    finally:
+        if converters is not None:
+            converters.stop()
+
+
+def converter_serve(ctx: Context, host: str, port: int, parent: int | None) -> None:
+    serve_converters(ctx.app.settings, ctx.out, host, port, parent)

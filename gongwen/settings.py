@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from delivery.retry import RetryPolicy
+from doc_templates.pdf_service import service_address
 from models.errors import InputError
 from models.validation import input_error
 from storage.database import sqlite_url
@@ -50,6 +51,18 @@ class Settings(BaseSettings):
     wait_seconds: float = Field(default=120, gt=0, le=24 * 3600)
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
 
+    converter_url: str | None = None
+    converters: int = Field(default=2, ge=1, le=32)
+    converter_recycle: int = Field(default=200, ge=1, le=100_000)
+    converter_timeout: float = Field(default=60, gt=0, le=3600)
+
+    @field_validator("converter_url")
+    @classmethod
+    def _service_url(cls, url: str | None) -> str | None:
+        """GONGWEN_CONVERTER_URL: the PDF conversion service, http://主机:端口."""
+        if url:
+            service_address(url)
+        return url or None
     @property
     def mail_retry(self) -> RetryPolicy:
         """核发's one retry layer (delivery.retry): GONGWEN_MAIL_ATTEMPTS, GONGWEN_MAIL_BACKOFF and

@@ -106,6 +106,8 @@ _REASONS = {
     "extra_forbidden": "未知字段",
     "string_type": "应为文本",
     "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
     "list_type": "应为列表",
     "dict_type": "应为映射（键: 值）",
     "model_type": "应为映射（键: 值）",

@@ -257,3 +257,23 @@ def test_healthchecks_and_jobs_use_the_scripts_the_image_carries(resolved):
     assert any(v["target"] == "/policies" and v["source"].endswith("deploy/minio") for v in init["volumes"])
     postgres = services["postgres"]
     assert any(v["target"].startswith("/docker-entrypoint-initdb.d/") for v in postgres["volumes"])
+
+
+def test_the_workers_print_through_the_converter_service_healthy_first(resolved):
+    services = resolved["services"]
+    worker, converter = services["worker"], services["converter"]
+    url = urlsplit(worker["environment"]["GONGWEN_CONVERTER_URL"])
+    assert url.hostname == "converter" and worker["depends_on"]["converter"]["condition"] == "service_healthy"
+    assert converter["command"][:3] == ["gongwen", "converter", "serve"]
+    assert converter["command"][converter["command"].index("--port") + 1] == str(url.port)
+    assert "0.0.0.0" in converter["command"]  # reachable from the workers' containers
+    assert converter["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        f"{IMAGE_CODE_DIR}/deploy/healthcheck.py",
+        "url",
+        f"http://127.0.0.1:{url.port}/health",
+    ]
+    assert converter["image"] == worker["image"]  # the image with LibreOffice and the fonts
+    timeout = converter["environment"]["GONGWEN_CONVERTER_TIMEOUT"]
+    assert worker["environment"]["GONGWEN_CONVERTER_TIMEOUT"] == timeout

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from actions import drafting
+from actions import drafting, issuing
 from models.identity import Claimed
 from models.refno import ReferenceNumber
 from models.tables import AuditEvent, AuditHead
 from storage import documents
 from tests.conftest import PG_SERVER, needs_postgres
+from tests.doc_templates.conftest import SOFFICE_MISSING
 from tests.prefect.served import Served
+from tests.servers.requirements import needs
 from tests.storage.helpers import signed_document
 
 
@@ -119,3 +123,22 @@ def _reaped_cpu_ticks(pid: int) -> int:
     """CPU time of the process's children it has waited for (cutime + cstime, /proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[13]) + int(fields[14])
+
+
+@needs(SOFFICE_MISSING)
+def test_served_flow_runs_print_through_the_servers_converter_service(served, notice, pins):
+    """gongwen server runs the PDF conversion service (its URL in its output) and its flow runs print
+    through it: the service counts the 印制 of the document issued."""
+    [url] = re.findall(r"PDF 转换服务：(http://\S+)", (served.home / "server.log").read_text())
+    before = _service_counts(url)["converted"]
+    document_id = signed_document(served.app.db, notice, pins).id
+    desk = served.desk()
+    desk.finished(desk.run_deployment("issue-document/gongwen", {"document_id": document_id}))
+    printed = issuing.printed(served.app.db, document_id=document_id)
+    assert printed["document.pdf"].pages == 7 and printed["document.pdf"].content.startswith(b"%PDF")
+    assert _service_counts(url)["converted"] == before + 1
+
+
+def _service_counts(url: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
+        return json.loads(response.read())
