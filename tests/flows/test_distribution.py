@@ -493,7 +493,7 @@ def test_an_archived_file_unlike_its_manifest_stops_the_dispatch_before_anything
     db, document_id = archived
     with db.transaction() as session:
         record = archiving.find_record(session, document_id=document_id)
-    data = store.root / "objects" / record.prefix / "document.pdf" / record.versions["document.pdf"] / "data"
+    data = store.root / "objects" / record.prefix / "document.pdf" / record.versions["document.pdf"]
     data.chmod(0o644)
     data.write_bytes(data.read_bytes() + b"%forged")
     with pytest.raises(VerificationFailed) as stopped:

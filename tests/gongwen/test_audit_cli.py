@@ -66,7 +66,7 @@ def test_archive_find_get_and_verify(capsys, home, tmp_path):
 
 def test_verify_names_a_tampered_file_and_exits_1(capsys, home):
     run_json(capsys, home, "archive", "1")
-    [data_file] = (home / "archive" / "objects").rglob("document.pdf/*/data")
+    [data_file] = (home / "archive" / "objects").rglob("document.pdf/*")
     data_file.chmod(stat.S_IWUSR | stat.S_IRUSR)
     data_file.write_bytes(data_file.read_bytes().replace(b"Notice", b"Forged"))
     code, data = run_json(capsys, home, "audit", "verify", "--all")

@@ -26,6 +26,7 @@ import email.policy
 import hashlib
 import io
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,10 +74,10 @@ def record(office: Office, document_id: int | None = None) -> ArchiveRecord:
         return archiving.find_record(session, document_id=document_id or office.dispatched)
 
 
-def stored_file(office: Office, name: str, part: str = "data") -> Path:
-    """A file of the local store's version of ``name`` in the 已核发 document's package."""
+def stored_file(office: Office, name: str) -> Path:
+    """The local store's version of ``name`` in the 已核发 document's package (one file, made writable)."""
     found = record(office)
-    path = office.store.root / "objects" / found.prefix / name / found.versions[name] / part
+    path = office.store.root / "objects" / found.prefix / name / found.versions[name]
     path.chmod(0o644)
     return path
 
@@ -102,24 +103,20 @@ def new_version(name: str) -> Callable[[Office], None]:
     return tamper
 
 
-def sidecar(change: Callable[[dict], None]) -> Callable[[Office], None]:
-    """Edit the local store's meta.json of the 已核发 document's PDF."""
+def stored_metadata(change: Callable[[dict], None]) -> Callable[[Office], None]:
+    """Edit the metadata and lock the local store keeps with the 已核发 document's PDF (its user.gongwen attribute)."""
 
     def tamper(office: Office) -> None:
-        path = stored_file(office, "document.pdf", "meta.json")
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        path = stored_file(office, "document.pdf")
+        meta = json.loads(os.getxattr(path, "user.gongwen"))
         change(meta)
-        path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.setxattr(path, "user.gongwen", json.dumps(meta, ensure_ascii=False).encode())
 
     return tamper
 
 
 def version_removed(office: Office) -> None:
-    path = stored_file(office, "document.docx")
-    for part in path.parent.iterdir():
-        part.chmod(0o644)
-        part.unlink()
-    path.parent.rmdir()
+    stored_file(office, "document.docx").unlink()
 
 
 def record_versions_swapped(office: Office) -> None:
@@ -222,15 +219,15 @@ STORE_CASES_LOCAL = {
     **{f"bytes of {name}": Case(changed_bytes(name), ("固定性（SHA-256/SM3）",)) for name in FILES},
     **{f"new version of {name}": Case(new_version(name), ("无意外版本",)) for name in FILES},
     "a stored version removed": Case(version_removed, ("文件齐全",)),
-    "object metadata edited in the sidecar": Case(
-        sidecar(lambda meta: meta["metadata"].update(sha256="0" * 64)), ("对象元数据",)
+    "object metadata edited": Case(
+        stored_metadata(lambda meta: meta["metadata"].update(sha256="0" * 64)), ("对象元数据",)
     ),
-    "retention shortened in the sidecar": Case(
-        sidecar(lambda meta: meta["lock"].update(until="2023-01-01T00:00:00+00:00")), ("保留与法律保留",)
+    "retention shortened": Case(
+        stored_metadata(lambda meta: meta["lock"].update(until="2023-01-01T00:00:00+00:00")), ("保留与法律保留",)
     ),
     "a second version of the audit anchor": Case(anchor_versioned, ("审计链锚点",), None),
-    "legal hold or mode changed in the sidecar": Case(
-        sidecar(lambda meta: meta["lock"].update(mode="GOVERNANCE", until="2000-01-01T00:00:00+00:00")),
+    "legal hold or mode changed": Case(
+        stored_metadata(lambda meta: meta["lock"].update(mode="GOVERNANCE", until="2000-01-01T00:00:00+00:00")),
         ("保留与法律保留",),
     ),
 }
@@ -616,7 +613,7 @@ def test_stored_pdf_replaced_after_archiving_reaches_no_recipient(fresh):
 
 def test_archived_pdf_changed_before_dispatch_stops_it_with_nothing_sent(fresh):
     found = record(fresh, fresh.archived)
-    path = fresh.store.root / "objects" / found.prefix / "document.pdf" / found.versions["document.pdf"] / "data"
+    path = fresh.store.root / "objects" / found.prefix / "document.pdf" / found.versions["document.pdf"]
     path.chmod(0o644)
     path.write_bytes(path.read_bytes().replace(b"Notice", b"Forged"))
     before = sorted((fresh.home / "outbox").glob("*.eml"))

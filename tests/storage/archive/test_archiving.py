@@ -98,7 +98,7 @@ def test_a_new_version_over_an_archived_key_is_caught(setup):
 def test_changed_bytes_in_the_store_are_caught(setup):
     db, store, document_id = setup
     record = archiving.archive(db, store, document_id=document_id, store_name="local")
-    path = store.root / "objects" / record.prefix / "document.docx" / record.versions["document.docx"] / "data"
+    path = store.root / "objects" / record.prefix / "document.docx" / record.versions["document.docx"]
     path.chmod(0o644)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
