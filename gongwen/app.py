@@ -102,8 +102,6 @@ class App:
             escalate_after=self.settings.escalate_after,
         )
 
-    def services(self) -> Services:
-        """The adapters a flow run works with (flows.runtime), with the PDF service's client when set."""
     def converter_client(self) -> ConverterClient | None:
         """印制 through the PDF conversion service at GONGWEN_CONVERTER_URL, if it is set
         (doc_templates.pdf_service; where it cannot be reached, one-shot LibreOffice, said once)."""
@@ -122,6 +120,8 @@ class App:
             if converter is not None:
                 converter.close()
 
+    def services(self) -> Services:
+        """The adapters a flow run works with (flows.runtime), with the PDF service's client when set."""
         settings = self.settings
         return Services(
             db=self.db,
@@ -132,9 +132,9 @@ class App:
             mail=self.mail_options,
             chase=self.chase_policy,
             link_expiry=dt.timedelta(minutes=settings.link_minutes),
+            converter=self.converter_client(),
         )
 
-            converter=self.converter_client(),
 
 def services_from_environment() -> Services:
     """The ``gongwen.services`` entry point: a flow-run process's adapters, from its GONGWEN_* settings."""
