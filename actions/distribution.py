@@ -3,7 +3,10 @@
 ``dispatch`` resolves every recipient of a 已归档 document (models.distribution) before
 it writes or sends anything, plans one delivery per recipient, then claims, sends and
 records them (storage.deliveries: at most one message per recipient, whatever
-crashes or reruns). A message the server may have taken — the connection lost after
+crashes or reruns), over as many connections as the channel has (``Channel.connections``,
+GONGWEN_MAIL_CONNECTIONS): a sender thread per connection claims its own batch, sends it and
+records it, until nothing waits; a sender that stops the run (below) stops the others before
+their next message, and what they claimed and did not send is released. A message the server may have taken — the connection lost after
 its last byte, before the answer (DeliveryUncertain) — stays claimed, uncertain, like
 one whose run died after sending it, and the others go on. A transient error (4xx, server down) is retried with exponential
 backoff (delivery.retry, the one retry layer: nothing retries on top of it); if it persists, the run stops: what
@@ -33,8 +36,10 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -147,56 +152,93 @@ def dispatch(
     deliveries.plan(db, document_id=document_id, recipients=recipients)
     head = letterhead(document, options.sender)
     parts = attachments(head, pdf=files["document.pdf"], docx=files.get("document.docx"))
-    sent, stopped = 0, None
     claim = functools.partial(deliveries.claim, db, document_id=document_id, limit=options.batch, attached=attached)
+    run = _Run(db, channel, head, parts, options)
     try:
-        while stopped is None and (claims := claim()):
-            accepted, stopped = _send_claims(db, channel, claims, head, parts, options)
-            sent += accepted
+        with ThreadPoolExecutor(channel.connections, thread_name_prefix="dispatch") as senders:
+            for sender in [senders.submit(run.sender, claim) for _ in range(channel.connections)]:
+                sender.result()  # (the first sender's exception, if any, once all have stopped)
     finally:
         channel.close()
-    if stopped is not None:
-        raise _stopped(db, document_id, sent, stopped)
+    if run.stopped is not None:
+        raise _stopped(db, document_id, run.sent, run.stopped)
     state = deliveries.finish(db, document_id=document_id)
-    return _report(db, document_id, state, sent)
+    return _report(db, document_id, state, run.sent)
 
 
-def _send_claims(
-    db: Database,
-    channel: Channel,
-    claims: list[deliveries.Claim],
-    head: Letterhead,
-    parts: Attachments,
-    options: MailOptions,
-) -> tuple[int, DeliveryDeferred | ChannelRefused | None]:
-    """Send a batch of claimed deliveries; (how many went, the error that stopped it).
+@dataclass
+class _Run:
+    """One dispatch's senders (one thread per connection of the channel): how many messages went, and
+    what stopped the run — a message that could not go (``stopped``) or an exception in a sender."""
 
-    What did not go when the run stops is released (待发送 again): a transient error
-    or a refused channel means the message was not accepted.
-    """
-    accepted: dict[int, int] = {}
-    try:
-        for index, claimed in enumerate(claims):
-            message = dispatch_message(head, claimed.recipient, code=claimed.code, files=parts)
-            outcome = send_with_retries(channel, message, options)
-            if outcome.error is None:
-                accepted[claimed.delivery_id] = outcome.attempts
-            elif isinstance(outcome.error, DeliveryUncertain):
-                continue  # stays claimed: uncertain, never sent again
-            elif isinstance(outcome.error, DeliveryRejected):
-                deliveries.record_failed(
-                    db, delivery_id=claimed.delivery_id, attempts=outcome.attempts, error=outcome.error.message
-                )
-            else:
-                for unsent in claims[index:]:
-                    tried = outcome.attempts if unsent is claimed else 0
-                    deliveries.record_deferred(
-                        db, delivery_id=unsent.delivery_id, attempts=tried, error=outcome.error.message
+    db: Database
+    channel: Channel
+    head: Letterhead
+    parts: Attachments
+    options: MailOptions
+    sent: int = 0
+    stopped: DeliveryDeferred | ChannelRefused | None = None
+    reason: str = ""
+    _halt: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def halt(self, reason: str, error: DeliveryDeferred | ChannelRefused | None = None) -> None:
+        """Stop every sender before its next message; the first reason is the run's."""
+        with self._lock:
+            if not self._halt.is_set():
+                self.stopped, self.reason = error, reason
+                self._halt.set()
+
+    def sender(self, claim: Callable[[], list[deliveries.Claim]]) -> None:
+        """Claim a batch, send it, record it; again until nothing waits or the run stops."""
+        try:
+            while not self._halt.is_set() and (claims := claim()):
+                accepted, error = self._send_claims(claims)
+                with self._lock:
+                    self.sent += accepted
+                if error is not None:
+                    self.halt(error.message, error)
+        except BaseException as error:
+            self.halt(f"核发中断：{error}")
+            raise
+
+    def _send_claims(self, claims: list[deliveries.Claim]) -> tuple[int, DeliveryDeferred | ChannelRefused | None]:
+        """Send a batch of claimed deliveries; (how many went, the error that stopped it).
+
+        What did not go when the run stops is released (待发送 again): a transient error
+        or a refused channel means the message was not accepted, and a sender stopped by
+        another one sends nothing more.
+        """
+        db, options, accepted = self.db, self.options, {}
+        try:
+            for index, claimed in enumerate(claims):
+                if self._halt.is_set():
+                    _release(db, claims[index:], self.reason)
+                    break
+                message = dispatch_message(self.head, claimed.recipient, code=claimed.code, files=self.parts)
+                outcome = send_with_retries(self.channel, message, options)
+                if outcome.error is None:
+                    accepted[claimed.delivery_id] = outcome.attempts
+                elif isinstance(outcome.error, DeliveryUncertain):
+                    continue  # stays claimed: uncertain, never sent again
+                elif isinstance(outcome.error, DeliveryRejected):
+                    deliveries.record_failed(
+                        db, delivery_id=claimed.delivery_id, attempts=outcome.attempts, error=outcome.error.message
                     )
-                return len(accepted), outcome.error
-        return len(accepted), None
-    finally:  # what went is recorded whatever happens next
-        _record_sent(db, accepted, options)
+                else:
+                    _release(db, claims[index:], outcome.error.message, tried=outcome.attempts)
+                    return len(accepted), outcome.error
+            return len(accepted), None
+        finally:  # what went is recorded whatever happens next
+            _record_sent(db, accepted, options)
+
+
+def _release(db: Database, unsent: list[deliveries.Claim], error: str, tried: int = 0) -> None:
+    """Claimed deliveries whose messages did not go: 待发送 again (the first one ``tried`` times)."""
+    for index, claimed in enumerate(unsent):
+        deliveries.record_deferred(
+            db, delivery_id=claimed.delivery_id, attempts=tried if index == 0 else 0, error=error
+        )
 
 
 def _record_sent(db: Database, accepted: dict[int, int], options: MailOptions) -> None:

@@ -8,7 +8,12 @@ from typing import Protocol
 
 
 class Channel(Protocol):
-    """Sends finished messages; each message has exactly one recipient (its ``To``)."""
+    """Sends finished messages; each message has exactly one recipient (its ``To``).
+
+    ``connections``: how many messages it can send at once, from as many threads (核发 runs one
+    sender per connection); a channel of one is used from one thread at a time."""
+
+    connections: int
 
     def send(self, message: EmailMessage) -> None:
         """Deliver ``message``; DeliveryDeferred when it may work later, DeliveryRejected when it never will."""

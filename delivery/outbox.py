@@ -19,7 +19,9 @@ from models.errors import DeliveryDeferred
 
 
 class OutboxChannel:
-    """Writes each message as ``<folder>/<UTC time>-<random>.eml``."""
+    """Writes each message as ``<folder>/<UTC time>-<random>.eml``, one at a time."""
+
+    connections = 1
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)

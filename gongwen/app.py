@@ -60,7 +60,8 @@ class App:
 
     @property
     def mail_channel(self) -> Channel:
-        """The channel chosen by GONGWEN_MAIL: the outbox folder under the home, or SMTP (GONGWEN_SMTP_*)."""
+        """The channel chosen by GONGWEN_MAIL: the outbox folder under the home, or SMTP (GONGWEN_SMTP_*) over
+        up to GONGWEN_MAIL_CONNECTIONS connections at once."""
         settings = self.settings
         if settings.mail == "outbox":
             return OutboxChannel(settings.home.resolve() / "outbox")
@@ -76,6 +77,7 @@ class App:
             settings.mail_from,
             timeout=settings.mail_retry.timeout,
             ssl_context=self._smtp_tls_context(),
+            connections=settings.mail_connections,
         )
 
     def _smtp_tls_context(self) -> ssl.SSLContext | None:

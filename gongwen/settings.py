@@ -44,13 +44,13 @@ class Settings(BaseSettings):
     mail_attempts: int = Field(default=RetryPolicy.attempts, ge=1, le=10)
     mail_backoff: float = Field(default=RetryPolicy.backoff, ge=0, le=60)
     mail_record_patience: float = Field(default=RetryPolicy.record_patience, ge=0, le=3600)
+    mail_connections: int = Field(default=4, ge=1, le=32)
     remind_after_days: float = Field(default=3, gt=0)
     escalate_after: int = Field(default=2, ge=1)
     link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     server_port: int = Field(default=4200, ge=1, le=65535)
     wait_seconds: float = Field(default=120, gt=0, le=24 * 3600)
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
-
     converter_url: str | None = None
     converters: int = Field(default=2, ge=1, le=32)
     converter_recycle: int = Field(default=200, ge=1, le=100_000)
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
         if url:
             service_address(url)
         return url or None
+
     @property
     def mail_retry(self) -> RetryPolicy:
         """核发's one retry layer (delivery.retry): GONGWEN_MAIL_ATTEMPTS, GONGWEN_MAIL_BACKOFF and

@@ -5,9 +5,11 @@ from __future__ import annotations
 import email
 import email.policy
 import random
+from concurrent.futures import ThreadPoolExecutor
 from email.generator import BytesGenerator
 from email.header import decode_header, make_header
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -147,4 +149,26 @@ def test_smtp_answers_map_to_rejected_deferred_and_down(smtp):
     smtp.stop()
     with pytest.raises(DeliveryDeferred, match="暂不可用"):
         channel.send(message())
+    channel.close()
+
+
+def test_smtp_dot_stuffs_each_line_that_starts_with_a_dot_and_the_server_gets_the_message_unchanged(smtp):
+    """DATA's dot-stuffing (bytes.replace in the channel, not smtplib's regular expression): a "." at the
+    start of the message or of any line is doubled on the wire and undone by the server."""
+    plain = EmailMessage()
+    plain["To"] = TO.address
+    plain.set_content(".\n..两个点\n正文.\n.\n末行", cte="8bit")
+    sent = wire_bytes(plain)
+    channel = SmtpChannel(smtp.host, smtp.port, "none", None, None, HEAD.sender, timeout=5)
+    channel.send(plain)
+    channel.close()
+    [(_, received)] = smtp.recorder.received
+    assert b"\r\n.\r\n..\xe4" in sent and received == sent
+
+
+def test_smtp_sends_from_several_threads_over_at_most_its_connections_each_reused(smtp):
+    channel = SmtpChannel(smtp.host, smtp.port, "none", None, None, HEAD.sender, timeout=5, connections=3)
+    with ThreadPoolExecutor(8) as senders:
+        list(senders.map(lambda _: channel.send(message()), range(40)))
+    assert len(smtp.recipients()) == 40 and smtp.recorder.greeted <= 3 and smtp.recorder.most_sessions <= 3
     channel.close()

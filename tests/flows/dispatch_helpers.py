@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
 from actions.distribution import MailOptions
 from delivery import SmtpChannel
 from delivery.retry import RetryPolicy
-from storage import archiving
+from storage import archiving, deliveries
 from storage.archive.local import LocalArchiveStore
-from tests.servers.smtp import SmtpServer
 from tests.storage.archive.helpers import printed_document
 from tests.storage.helpers import load
 
@@ -26,8 +26,15 @@ def archived_notice(db, kaifeng, notice, pins, folder: Path) -> int:
     return document_id
 
 
-def channel(server: SmtpServer) -> SmtpChannel:
-    return SmtpChannel(server.host, server.port, "none", None, None, SENDER, timeout=5)
+def statuses(db, document_id: int) -> Counter:
+    """How many deliveries of the document have each status."""
+    with db.transaction() as session:
+        return Counter(d.status for d in deliveries.of_document(session, document_id=document_id))
+
+
+def channel(server, connections: int = 1) -> SmtpChannel:
+    """The SMTP channel to a test server (aiosmtpd's SmtpServer, or a private Postfix), ``connections`` at most."""
+    return SmtpChannel(server.host, server.port, "none", None, None, SENDER, timeout=5, connections=connections)
 
 
 def options(delays: list[float] | None = None, **changes) -> MailOptions:
@@ -48,6 +55,8 @@ def by_address(messages: list[EmailMessage]) -> dict[str, EmailMessage]:
 
 class Refusing:
     """A channel that answers every try with ``error`` (but try ``succeed_on``, if given); it counts the tries."""
+
+    connections = 1
 
     def __init__(self, error: Exception, succeed_on: int | None = None) -> None:
         self.error, self.succeed_on, self.tries = error, succeed_on, 0

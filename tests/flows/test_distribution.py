@@ -27,7 +27,7 @@ from storage.deliveries import Settlement
 from storage.directory_store import save_directory
 from storage.migrations import upgrade
 from storage.printing import printed_files
-from tests.flows.dispatch_helpers import SENDER, ack_code, archived_notice, by_address, channel, options
+from tests.flows.dispatch_helpers import SENDER, ack_code, archived_notice, by_address, channel, options, statuses
 from tests.servers.postgres import PrivatePostgres, running_postgres
 from tests.servers.smtp import SMTP_LOGIN
 from tests.storage.archive.files import pdf_with
@@ -47,17 +47,6 @@ ROLES = {
 }
 
 
-@pytest.fixture
-def archived(db, kaifeng, notice, pins, tmp_path):
-    return db, archived_notice(db, kaifeng, notice, pins, tmp_path / "archive")
-
-
-@pytest.fixture
-def store(tmp_path) -> LocalArchiveStore:
-    """The archive store ``archived`` (and ``archived_notice``) put the package in: 核发 reads its files from there."""
-    return LocalArchiveStore(tmp_path / "archive")
-
-
 def raw_header(smtp, name: str) -> str:
     """A header of the last received message as sent (compat32 keeps the encoded-words)."""
     return email.message_from_bytes(smtp.recorder.received[-1][1], policy=email.policy.compat32)[name]
@@ -66,11 +55,6 @@ def raw_header(smtp, name: str) -> str:
 def state_of(db, document_id) -> State:
     with db.transaction() as session:
         return State(documents.get(session, document_id=document_id).state)
-
-
-def statuses(db, document_id) -> Counter:
-    with db.transaction() as session:
-        return Counter(d.status for d in deliveries.of_document(session, document_id=document_id))
 
 
 def test_the_seed_notice_goes_once_to_each_recipient_with_its_role_and_the_pdf(archived, smtp, store):
@@ -423,6 +407,8 @@ def test_a_refused_login_stops_the_run_and_leaves_every_delivery_waiting(archive
 
 class CrashingDatabase:
     """The SMTP channel, with the database crashing right after the server accepted the ``after``-th message."""
+
+    connections = 1
 
     def __init__(self, inner: SmtpChannel, postgres: PrivatePostgres, after: int) -> None:
         self.inner, self.postgres, self.after, self.sent = inner, postgres, after, 0

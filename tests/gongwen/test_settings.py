@@ -37,3 +37,18 @@ def test_settings_under_which_a_claim_could_outlive_the_grace_are_refused(monkey
     assert refused.value.field == "GONGWEN_MAIL_ATTEMPTS"
     monkeypatch.setenv("GONGWEN_MAIL_RECORD_PATIENCE", "300")
     assert load_settings(home=tmp_path).mail_retry.attempts == 4
+
+
+def test_the_mail_connections_setting_bounds_the_smtp_channel(monkeypatch, tmp_path):
+    """GONGWEN_MAIL_CONNECTIONS (核发 over that many SMTP connections at once): 4 by default, 1 to 32."""
+    monkeypatch.setenv("GONGWEN_MAIL", "smtp")
+    monkeypatch.setenv("GONGWEN_SMTP_HOST", "mail.example")
+    assert App(load_settings(home=tmp_path)).mail_channel.connections == 4
+    monkeypatch.setenv("GONGWEN_MAIL_CONNECTIONS", "2")
+    assert App(load_settings(home=tmp_path)).mail_channel.connections == 2
+    for wrong, reason in (("0", "应 ≥ 1"), ("33", "应 ≤ 32"), ("四", "应为整数")):
+        monkeypatch.setenv("GONGWEN_MAIL_CONNECTIONS", wrong)
+        with pytest.raises(InputError) as refused:
+            load_settings(home=tmp_path)
+        assert (refused.value.field, refused.value.message) == ("GONGWEN_MAIL_CONNECTIONS", reason)
+        assert str(refused.value) == f"GONGWEN_MAIL_CONNECTIONS：{reason}"

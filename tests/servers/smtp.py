@@ -1,9 +1,11 @@
 """An aiosmtpd server on 127.0.0.1 for the 核发 tests and the benchmark.
 
 The handler records every accepted message (envelope recipients and bytes, and
-whether it came over TLS) and can be told to refuse one address for good (550),
-to answer 421 (try later) once it has accepted a given number of messages, or to
-drop the connection after taking a message for an address, before answering;
+whether it came over TLS) and the sessions open at once (``most_sessions``: clients
+that greeted, until their connection closed), and can be told to refuse one address
+for good (550), to answer 421 (try later) once it has accepted a given number of
+messages, to drop the connection at the first RCPT of an address (before the message),
+or to drop it after taking a message for an address, before answering;
 ``stop`` and ``start`` make an outage (the port stays the same, so a channel
 reconnects to it).
 
@@ -23,7 +25,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 if TYPE_CHECKING:
     from tests.servers.tls import Certificates
@@ -55,10 +57,30 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)
     busy_after: int | None = None
     drop_after_data: set[str] = field(default_factory=set)
+    drop_once_at_rcpt: set[str] = field(default_factory=set)
     login: tuple[str, str] | None = None
     logins: list[Login] = field(default_factory=list)
+    sessions: set[int] = field(default_factory=set)
+    most_sessions: int = 0
+    greeted: int = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's hook name
+        session.host_name = hostname  # (what aiosmtpd does itself when there is no hook)
+        if id(server) not in self.sessions:  # (a second EHLO after STARTTLS is the same session)
+            self.greeted += 1
+            self.sessions.add(id(server))
+            self.most_sessions = max(self.most_sessions, len(self.sessions))
+        return responses
+
+    def closed(self, server) -> None:
+        """A client's connection closed (_CountingSmtp)."""
+        self.sessions.discard(id(server))
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
+        if address in self.drop_once_at_rcpt:
+            self.drop_once_at_rcpt.discard(address)
+            server.transport.close()  # lost before the message: the client tries again
+            return "421 4.4.2 Connection dropped"
         if address in self.refuse:
             return "550 5.1.1 Mailbox unavailable"
         if self.busy_after is not None and len(self.received) >= self.busy_after:
@@ -79,6 +101,19 @@ class Recorder:
         ok = (user, password) == self.login
         self.logins.append(Login(user, ok, _over_tls(server)))
         return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535 itself
+
+
+class _CountingSmtp(SMTP):
+    """aiosmtpd's session, telling the recorder when its connection closes."""
+
+    def connection_lost(self, error) -> None:
+        super().connection_lost(error)
+        self.event_handler.closed(self)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSmtp(self.handler, **self.SMTP_kwargs)
 
 
 def free_port() -> int:
@@ -117,7 +152,7 @@ class SmtpServer:
         return options
 
     def start(self) -> None:
-        self._controller = Controller(self.recorder, hostname=self.host, port=self.port, **self._options())
+        self._controller = _Controller(self.recorder, hostname=self.host, port=self.port, **self._options())
         self._controller.start()
 
     def stop(self) -> None:
