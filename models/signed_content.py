@@ -55,6 +55,8 @@ def content_of_row(row: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON values: dates as ISO text, tuples as lists, at every depth."""
+    if isinstance(value, str | int | float | None):  # most values: first, before the slower checks
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):

@@ -9,7 +9,7 @@ registration gives its number back, so the sequence has no gap.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Connection, FromClause, Table, bindparam, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert, Update
@@ -45,16 +45,20 @@ def _creation(dialect_name: str, table: Table, column: str, keys: tuple[str, ...
 
 _SERIAL_BUMP = _bump(_SERIALS, "last_serial", _SERIAL_KEYS)
 _ITEM_BUMP = _bump(_ITEMS, "last_item", _ITEM_KEYS)
-#: PostgreSQL: take the next 发文顺序号, the counter created at 1 if absent — one statement,
-#: merged into the 登记 statement (storage.registration). Holds the counter's row lock until
-#: the transaction ends, like ``take_next``; concurrent first numbers of a (code, year) queue
-#: on the key (ON CONFLICT) and get 1, 2, ….
-SERIAL_TAKE_POSTGRESQL = (
-    pg_insert(_SERIALS)
-    .values({**{key: bindparam(f"counter_{key}") for key in _SERIAL_KEYS}, "last_serial": 1})
-    .on_conflict_do_update(index_elements=list(_SERIAL_KEYS), set_={"last_serial": _SERIALS.c.last_serial + 1})
-    .returning(_SERIALS.c.last_serial)
-)
+
+
+def serial_take_postgresql(source: FromClause) -> Insert:
+    """PostgreSQL: take the next 发文顺序号 once per row of ``source`` (登记 gives one row, or none to
+    take nothing), the counter created at 1 if absent — one statement, merged into the 登记 statement
+    (storage.registration). Holds the counter's row lock until the transaction ends, like
+    ``take_next``; concurrent first numbers of a (code, year) queue on the key (ON CONFLICT) and get 1, 2, …."""
+    key = [bindparam(f"counter_{key}", type_=_SERIALS.c[key].type) for key in _SERIAL_KEYS]
+    return (
+        pg_insert(_SERIALS)
+        .from_select([*_SERIAL_KEYS, "last_serial"], select(*key, literal(1)).select_from(source))
+        .on_conflict_do_update(index_elements=list(_SERIAL_KEYS), set_={"last_serial": _SERIALS.c.last_serial + 1})
+        .returning(_SERIALS.c.last_serial)
+    )
 
 
 def _dialect_name(executor: Session | Connection) -> str:

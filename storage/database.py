@@ -10,6 +10,9 @@ restarted, crashed) is an outage like an archive or mail server that is down:
 the error becomes ServiceUnavailable (retried by the flows, exit 4 for the CLI),
 and the pool checks each connection before use, so the same process works again
 once the server is back. What the failed transaction did is rolled back.
+``autocommit_connection`` is the exception: for statements that are a transaction of their own
+(登记's), it skips the check, and its caller sends the statement again on a fresh connection when
+the connection turns out lost (safe only for a statement that may run twice: storage.registration).
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+        # autocommit_connection's pool (a server's only; it connects on first use)
+        self._autocommit = None if self.is_sqlite else _autocommit_engine(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -104,19 +109,25 @@ class Database:
             yield session
 
     @contextmanager
-    def raw_connection(self) -> Iterator[PoolProxiedConnection]:
-        """A pooled driver connection, for code that speaks the driver itself (登记's psycopg pipeline),
-        back to the pool at the end. A server that cannot be reached or drops the connection is
-        ServiceUnavailable here too (the connection is discarded)."""
+    def autocommit_connection(self) -> Iterator[PoolProxiedConnection]:
+        """A pooled driver connection in autocommit mode (each statement its own transaction), checked
+        out without the pool's check, for code that speaks the driver itself (登记's statement), back to
+        the pool at the end. A server that cannot be reached or drops the connection is ServiceUnavailable
+        here too: the connection and those pooled beside it are discarded (the server they were made
+        to has gone), so the next checkout connects anew. Not for SQLite."""
+        engine = self._autocommit
+        if engine is None:
+            raise TypeError("autocommit_connection: a database server's only, not SQLite")
         pooled = None
         try:
-            pooled = self.engine.raw_connection()
+            pooled = engine.raw_connection()
             yield pooled
-        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as error:
-            if self.is_sqlite or not self._lost(error, pooled):
+        except (DBAPIError, engine.dialect.loaded_dbapi.Error) as error:
+            if not self._lost(error, pooled):
                 raise
             if pooled is not None:
                 pooled.invalidate(error)
+            engine.dispose()
             raise _unavailable(error) from error
         finally:
             if pooled is not None:
@@ -130,3 +141,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
+
+
+def _autocommit_engine(engine: Engine) -> Engine:
+    """A second pool on ``engine``'s server: connections in autocommit mode, no pre-ping, nothing to
+    reset when one comes back (no transaction outlives its statement)."""
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, pool_reset_on_return=None)

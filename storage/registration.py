@@ -11,11 +11,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Integer, String, Update, bindparam, cast, func, insert, literal_column, update
+from sqlalchemy import Dialect, Integer, String, Text, Update, bindparam, cast, func, insert, literal_column, update
 from sqlmodel import select
 
 from models.audit_chain import ChainEntry
-from models.errors import NotFound, VerificationFailed
+from models.errors import NotFound, ServiceUnavailable, VerificationFailed
 from models.lifecycle import Action, State, next_state
 from models.refno import ReferenceNumber
 from models.signed_content import CONTENT_FIELDS, check_unchanged, content_of_row
@@ -32,13 +32,17 @@ from storage.transitions import SYSTEM, route_of, today
 # counter of (机关代字, 年份) and the audit chain head, from taking the number to COMMIT.
 #
 # On PostgreSQL through psycopg (gongwen's driver) ``_register_postgresql`` holds them for
-# one statement and its COMMIT, sent together (psycopg's pipeline mode), so no round trip
-# to the client falls while they are held:
+# one statement that is its own transaction (autocommit: the server commits it as it ends), so
+# no round trip to the client falls while they are held. A registration is two round trips,
+# the read and that statement, on a pooled connection taken without a pre-ping
+# (Database.autocommit_connection):
 #
-#   SELECT …, (SELECT content_sha256 FROM decisions …) FROM documents WHERE id = :doc_id FOR UPDATE
-#       -- this document's lock only, its content and the digest its 签发 recorded with it
+#   SELECT …, (SELECT content_sha256 FROM decisions …), <fingerprint> FROM documents WHERE id = :doc_id
+#       -- no lock: the content, the digest its 签发 recorded, and the fingerprint of both
 #       -- (Python: the rules, the content against that digest, the texts of the new rows with holes)
-#   WITH number AS (INSERT INTO reference_counters … VALUES (:counter_code, :counter_year, 1)
+#   WITH unchanged AS (SELECT id FROM documents WHERE id = :doc_id AND <fingerprint> = :doc_fingerprint
+#                      FOR UPDATE),                                       -- the document's lock
+#        number AS (INSERT INTO reference_counters … SELECT :counter_code, :counter_year, 1 FROM unchanged
 #                   ON CONFLICT (code, year) DO UPDATE SET last_serial = last_serial + 1
 #                   RETURNING last_serial),                               -- the counter lock
 #        head AS (SELECT number.last_serial AS serial, last_id + 1 AS id, last_hash AS prev_hash
@@ -51,7 +55,15 @@ from storage.transitions import SYSTEM, route_of, today
 #        event AS (INSERT INTO audit_events … SELECT sealed.id, sealed.at, :event_actor, … FROM sealed)
 #   UPDATE audit_head SET last_id = sealed.id, last_hash = sealed.hash FROM sealed WHERE id = 1
 #   RETURNING sealed.serial
-#   COMMIT
+#
+# The fingerprint (``_FINGERPRINT``) is the SHA-256 of everything the read gives, as the server
+# writes it: the statement locks the document only if it is still exactly the row Python read
+# and checked, with the same 签发 digest — else ``unchanged`` is empty, so is every step after
+# it (no number taken, nothing written), and ``_register_plain`` decides under the document's
+# lock (registered by someone else meanwhile: its number; changed: refused). The locks are
+# still taken in the order below, each step reading the one before. The content cannot be
+# checked inside the statement: its digest is of canonical JSON (models.signed_content) that
+# only Python writes; so the read stays a round trip of its own.
 #
 # The audit entry's hash is thus taken by the database, of exactly the text models.audit_chain
 # hashes: Python writes that text (storage.audit_log.sealed_text of the entry built as for any
@@ -74,22 +86,26 @@ from storage.transitions import SYSTEM, route_of, today
 # ``_Registration``.
 #
 # Both also check that the content is the one signed (models.signed_content.check_unchanged)
-# from the row read under the document's lock: its content columns and, in the same statement,
-# the SHA-256 its 签发 decision recorded (storage.signing.signed_sha256). The hashing happens
-# before the counter and the audit head are locked, and no statement is added; a content that
-# differs is refused before any number is taken (VerificationFailed, audited as
-# ``register_refused`` in a transaction of its own once this one is rolled back).
+# from the row read (``_register_plain``: under the document's lock; PostgreSQL: the row the
+# statement finds unchanged): its content columns and, in the same statement, the SHA-256 its
+# 签发 decision recorded (storage.signing.signed_sha256). The hashing happens before the counter
+# and the audit head are locked; a content that differs is refused before any number is taken
+# (VerificationFailed, audited as ``register_refused`` in a transaction of its own once this
+# one is rolled back).
+#
+# A lost connection on PostgreSQL (a pooled one the server dropped, a restart) is tried once
+# more on a fresh connection: safe because 登记 is idempotent — a statement whose answer was
+# lost either committed (the second read finds the number) or did nothing.
 
 _DOCUMENTS = Document.__table__
 _REGISTRATION_INPUTS = ("state", "ref", "ref_code", "ref_year", "ref_serial", "lead_code", "date", "signed_on")
 _ROUTE = ("review", "cosign", "sign")  # for next_state
 #: The rest of the signed content (models.signed_content: every 要素 and the route), checked against the 签发's digest.
 _CONTENT = tuple(name for name in CONTENT_FIELDS if name not in _REGISTRATION_INPUTS + _ROUTE)
+#: Everything 登记 reads of the document: the columns, and the SHA-256 its 签发 recorded.
+_READ = (*(_DOCUMENTS.c[name] for name in _REGISTRATION_INPUTS + _ROUTE + _CONTENT), signed_sha256(_DOCUMENTS.c.id))
 _DOCUMENT_FOR_REGISTRATION = (
-    select(
-        *(_DOCUMENTS.c[name] for name in _REGISTRATION_INPUTS + _ROUTE + _CONTENT),
-        signed_sha256(_DOCUMENTS.c.id).label("signed_sha256"),
-    )
+    select(*_READ[:-1], _READ[-1].label("signed_sha256"))
     .where(_DOCUMENTS.c.id == bindparam("doc_id"))
     .with_for_update()
 )
@@ -105,8 +121,15 @@ _RECORD_REGISTRATION = (
     )
 )
 
-# PostgreSQL only: the statement shown above.
+# PostgreSQL only: the read and the statement shown above.
 _HEAD, _EVENTS = AuditHead.__table__, AuditEvent.__table__
+#: SHA-256 of what ``_READ`` gives, as the server writes it (a row's text: every value exact, NULL apart).
+_FINGERPRINT = func.encode(
+    func.sha256(func.convert_to(cast(func.row(*_READ), Text), literal_column("'UTF8'"))), literal_column("'hex'")
+)
+_DOCUMENT_READ = select(*_READ[:-1], _READ[-1].label("signed_sha256"), _FINGERPRINT.label("fingerprint")).where(
+    _DOCUMENTS.c.id == bindparam("doc_id")
+)
 #: The values only the database knows, each with the stand-in Python writes in its place.
 _STAND_INS = {"serial": 7_777_777_771, "at": "⟨at⟩", "id": 8_888_888_881, "prev_hash": "⟨prev_hash⟩"}
 #: The texts the statement completes, with the holes in each, in order.
@@ -137,8 +160,14 @@ def _cut(text: str, written: str) -> dict[str, str] | None:
 
 
 def _register_statement() -> Update:
-    """The statement shown above; parameters from ``_Registration.sealed_by_database``."""
-    number = counters.SERIAL_TAKE_POSTGRESQL.cte("number")
+    """The statement shown above; parameters from ``_Registration.sealed_by_database`` and doc_fingerprint."""
+    unchanged = (
+        select(_DOCUMENTS.c.id)
+        .where(_DOCUMENTS.c.id == bindparam("doc_id", type_=Integer), _FINGERPRINT == bindparam("doc_fingerprint"))
+        .with_for_update()
+        .cte("unchanged")
+    )
+    number = counters.serial_take_postgresql(unchanged).cte("number")
     head = (
         select(
             number.c.last_serial.label("serial"),
@@ -304,34 +333,46 @@ def _register_plain(db: Database, document_id: int, actor: str) -> ReferenceNumb
 
 
 def _register_postgresql(db: Database, document_id: int, actor: str) -> ReferenceNumber:
-    """PostgreSQL through psycopg: lock the document, then the statement and COMMIT in one pipeline.
+    """PostgreSQL through psycopg: the read, then the one statement that registers (its own transaction).
 
-    Runs on the pooled psycopg connection itself, without SQLAlchemy's execution layer (its
-    events included; errors are psycopg's own, but a lost server is ServiceUnavailable as
-    everywhere: Database.raw_connection). psycopg starts the transaction with the
-    first statement and, from the fifth use on a connection, runs each statement prepared
-    on the server. Whatever is not committed is rolled back when the connection goes back
-    to the pool (a failed statement makes the pipeline skip the COMMIT).
+    A connection found lost (the server restarted since it was pooled, or went away) is
+    ServiceUnavailable, and 登记 is tried once more on a fresh connection: safe, since it is
+    idempotent — whether or not the lost statement committed, the second read finds the document
+    registered with its number or not registered and no number taken. A document whose row
+    changed between the read and the statement (registered meanwhile by someone else, its
+    content or state changed), and an entry whose texts hold a stand-in by chance, take
+    ``_register_plain``, which decides under the document's lock.
+    """
+    sql = _postgresql_statements(db.engine.dialect)  # (compiled once the dialect knows the server)
+    try:
+        registered = _register_in_one_statement(db, sql, document_id, actor)
+    except ServiceUnavailable:
+        registered = _register_in_one_statement(db, sql, document_id, actor)
+    return registered or _register_plain(db, document_id, actor)
+
+
+def _register_in_one_statement(
+    db: Database, sql: _PostgresqlStatements, document_id: int, actor: str
+) -> ReferenceNumber | None:
+    """The read and, unless the document is registered already, the statement; None: ``_register_plain`` decides.
+
+    Runs on a psycopg connection in autocommit mode (Database.autocommit_connection: no pre-ping),
+    without SQLAlchemy's execution layer (its events included; errors are psycopg's own, but a lost
+    server is ServiceUnavailable). From the fifth use on a connection psycopg runs each statement
+    prepared on the server.
     """
     from psycopg.rows import namedtuple_row  # loaded already by the engine's dialect; not for SQLite
 
-    with db.raw_connection() as pooled:  # checked out of the pool as usual (pre-ping included)
-        sql = _postgresql_statements(db.engine.dialect)  # (compiled once the dialect knows the server)
-        connection = pooled.driver_connection
-        with connection.cursor(row_factory=namedtuple_row) as cursor:
-            document = cursor.execute(*sql.document({"doc_id": document_id})).fetchone()
-            registration = _Registration.of(document_id, document)
-            if isinstance(registration, ReferenceNumber):
-                connection.commit()
-                return registration
-            parameters = registration.sealed_by_database(actor)
-            if parameters is None:
-                connection.rollback()
-                return _register_plain(db, document_id, actor)
-            with connection.pipeline():
-                cursor.execute(*sql.register(parameters))
-                connection.commit()
-            return registration.number(cursor.fetchone().serial)
+    with db.autocommit_connection() as pooled, pooled.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+        document = cursor.execute(*sql.document({"doc_id": document_id})).fetchone()
+        registration = _Registration.of(document_id, document)
+        if isinstance(registration, ReferenceNumber):
+            return registration
+        parameters = registration.sealed_by_database(actor)
+        if parameters is None:
+            return None
+        registered = cursor.execute(*sql.register(parameters | {"doc_fingerprint": document.fingerprint})).fetchone()
+        return registration.number(registered.serial) if registered else None
 
 
 @dataclass(frozen=True)
@@ -360,6 +401,6 @@ class _PostgresqlStatements:
 def _postgresql_statements(dialect: Dialect) -> _PostgresqlStatements:
     """The statements of ``_register_postgresql``, compiled once per engine."""
     return _PostgresqlStatements(
-        document=_Compiled.of(_DOCUMENT_FOR_REGISTRATION, dialect),
+        document=_Compiled.of(_DOCUMENT_READ, dialect),
         register=_Compiled.of(_register_statement(), dialect),
     )
