@@ -1,16 +1,27 @@
-"""`audit find` latency by 发文字号 among 100,000 archived records (target: p95 ≤ 10 ms).
+"""Benchmark: the auditor's find by 发文字号 among 100,000 archived documents, against a bare SELECT.
 
 Fills a fresh database (SQLite under a temporary folder, and PostgreSQL at
 127.0.0.1:5432 in a throwaway schema when it runs) with N archived documents —
 a ``documents`` row with its 发文字号 and an ``archive_records`` row each —
-then times ``storage.archive_search.find(ref=…)`` for random numbers, and the
-bare indexed ``SELECT … WHERE ref = ?`` on the same table as the baseline.
-Prints p50 / p95 in ms and the ratio; no asserts.
+then, for random numbers, times ``storage.archive_search.find(ref=…)`` in its own
+transaction (the document and its record, as ORM rows) and, alternately with it, the
+bare indexed ``SELECT id FROM documents WHERE ref = ?`` on a pooled connection (the baseline of
+the targets), and the bare SELECT of the rows find returns (the document joined with its record:
+what the query alone costs).
+
+Each repeat (``--repeats``, default 5) looks up ``--lookups`` numbers and gives a p50 and a p95
+of each; printed: the median over the repeats and their range, the ratio of the p95s, the load
+average (one minute) as the row started. Targets on PostgreSQL: p95 ≤ 5 ms and ≤ 1.5× the bare
+SELECT's. The script prints figures and never fails; the database server shares the machine's
+CPUs, so figures move with other load.
+
+    .venv/bin/python bench/find.py [--records N] [--lookups N] [--repeats N]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -85,48 +96,90 @@ def fill(db: Database, count: int) -> list[str]:
     return refs
 
 
+TARGET_MS, TARGET_RATIO = 5.0, 1.5
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
 
 
-def measure(db: Database, refs: list[str], lookups: int) -> tuple[list[float], list[float]]:
-    picks = random.Random(7).sample(refs, lookups)
-    ours, bare = [], []
-    bare_sql = text("SELECT id FROM documents WHERE ref = :ref")
-    for ref in picks:
-        started = time.perf_counter()
-        with db.transaction() as session:
-            found = find(session, ref=ref)
-        ours.append((time.perf_counter() - started) * 1000)
-        assert found[0].document.ref == ref
-        started = time.perf_counter()
-        with db.engine.connect() as connection:
-            connection.execute(bare_sql, {"ref": ref}).scalar_one()
-        bare.append((time.perf_counter() - started) * 1000)
-    return ours, bare
+def find_once(db: Database, ref: str) -> None:
+    with db.transaction() as session:
+        found = find(session, ref=ref)
+    assert found[0].document.ref == ref
 
 
-def run(name: str, db: Database, count: int, lookups: int) -> None:
+def bare_once(db: Database, ref: str) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(BARE, {"ref": ref}).scalar_one()
+
+
+def rows_once(db: Database, ref: str) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(ROWS, {"ref": ref}).one()
+
+
+BARE = text("SELECT id FROM documents WHERE ref = :ref")
+#: The rows find returns, in bare SQL: what the query alone costs, without the session and the ORM.
+ROWS = text(
+    "SELECT * FROM documents JOIN archive_records ON archive_records.document_id = documents.id WHERE ref = :ref"
+)
+
+
+def measure(db: Database, refs: list[str], lookups: int, seed: int) -> dict[str, tuple[float, float]]:
+    """One repeat: (p50, p95) in ms of find, the bare SELECT and the bare SELECT of find's rows, in turn."""
+    samples: dict[str, list[float]] = {"find": [], "bare": [], "rows": []}
+    for ref in random.Random(seed).sample(refs, lookups):
+        for name, call in (("find", find_once), ("bare", bare_once), ("rows", rows_once)):
+            started = time.perf_counter()
+            call(db, ref)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: percentiles(values) for name, values in samples.items()}
+
+
+def spread(values: list[float], unit: str = "") -> str:
+    """The median and the range: ``1.23 (1.10–1.40)``."""
+    return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}–{max(values):.2f})"
+
+
+def run(name: str, db: Database, count: int, lookups: int, repeats: int, targets: bool) -> None:
     upgrade(db.engine)
     started = time.perf_counter()
     refs = fill(db, count)
-    print(f"{name}: {count} archived records filled in {time.perf_counter() - started:.1f} s")
-    ours, bare = measure(db, refs, lookups)
-    (o50, o95), (b50, b95) = percentiles(ours), percentiles(bare)
-    verdict = "met" if o95 <= 10 else "NOT MET"
-    print(f"  audit find --ref   p50 {o50:6.2f} ms   p95 {o95:6.2f} ms   (target p95 ≤ 10 ms: {verdict})")
-    print(f"  bare SELECT by ref p50 {b50:6.2f} ms   p95 {b95:6.2f} ms   ratio p95 {o95 / b95:.2f}×\n")
+    print(f"{name}: {count} archived documents filled in {time.perf_counter() - started:.1f} s")
+    load = os.getloadavg()[0]
+    measure(db, refs, min(lookups, 100), seed=0)  # warm-up: the pool, the statement caches
+    runs = [measure(db, refs, lookups, seed=n + 1) for n in range(repeats)]
+    print(f"  {repeats} repeats of {lookups} lookups, load average {load:.1f} at start")
+    print(f"  {'':<24}{'p50 ms':>22}{'p95 ms':>22}")
+    for label, key in (("find(ref=…)", "find"), ("bare SELECT by ref", "bare"), ("bare SELECT, find's rows", "rows")):
+        p50s, p95s = [r[key][0] for r in runs], [r[key][1] for r in runs]
+        print(f"  {label:<24}{spread(p50s):>22}{spread(p95s):>22}")
+    ratios = [r["find"][1] / r["bare"][1] for r in runs]
+    p95 = statistics.median(r["find"][1] for r in runs)
+    ratio = statistics.median(ratios)
+    print(f"  p95 ratio find / bare SELECT by ref: {spread(ratios, '×')}")
+    rows = [r["find"][1] / r["rows"][1] for r in runs]
+    print(f"  p95 ratio find / bare SELECT of find's rows (no target): {spread(rows, '×')}")
+    if targets:
+        print(
+            f"  target p95 ≤ {TARGET_MS} ms: {'met' if p95 <= TARGET_MS else 'NOT met'}; "
+            f"target ≤ {TARGET_RATIO}× the bare SELECT: {'met' if ratio <= TARGET_RATIO else 'NOT met'}"
+        )
+    print()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--lookups", type=int, default=500)
+    parser.add_argument("--lookups", type=int, default=300, help="lookups per repeat (default 300)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats, at least 3 (default 5)")
     args = parser.parse_args()
+    repeats = max(3, args.repeats)
     with tempfile.TemporaryDirectory() as folder:
         db = Database.from_url(sqlite_url(Path(folder) / "find.db"))
-        run("SQLite", db, args.records, args.lookups)
+        run("SQLite", db, args.records, args.lookups, repeats, targets=False)
         db.dispose()
     schema = f"gwfind_{uuid.uuid4().hex[:8]}"
     try:
@@ -138,7 +191,7 @@ def main() -> None:
         return
     try:
         db = Database.from_url(f"{PG}?options=-csearch_path%3D{schema}")
-        run("PostgreSQL", db, args.records, args.lookups)
+        run("PostgreSQL", db, args.records, args.lookups, repeats, targets=True)
         db.dispose()
     finally:
         with admin.begin() as connection:

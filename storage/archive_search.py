@@ -19,6 +19,15 @@ class Found:
     record: ArchiveRecord
 
 
+#: Archived documents with their records (not a 已印制 document whose 归档 has reserved its 档号 and not
+#: completed), built once: each find only adds its criteria.
+_ARCHIVED = (
+    select(Document, ArchiveRecord)
+    .join(ArchiveRecord, ArchiveRecord.document_id == Document.id)
+    .where(or_(ArchiveRecord.manifest_sha256 != "", Document.state != State.PRINTED.value))
+)
+
+
 def find(
     session: Session,
     *,
@@ -28,10 +37,9 @@ def find(
     text: str | None = None,
     limit: int = 200,
 ) -> list[Found]:
-    """Archived documents matching every given criterion, newest 档号 first (not a 已印制 document whose
-    归档 has reserved its 档号 and not completed)."""
-    query = select(Document, ArchiveRecord).join(ArchiveRecord, ArchiveRecord.document_id == Document.id)
-    query = query.where(or_(ArchiveRecord.manifest_sha256 != "", Document.state != State.PRINTED.value))
+    """Archived documents matching every given criterion, newest 档号 first. A 文号 names one document at
+    most (``documents.ref`` is unique, and indexed): looked up by it, nothing is sorted."""
+    query = _ARCHIVED
     if ref is not None:
         query = query.where(Document.ref == ref)
     if year is not None:
@@ -40,7 +48,8 @@ def find(
         query = query.where(cast(Document.issuers, String).contains(issuer))
     if text is not None:
         query = query.where(Document.title.contains(text))
-    query = query.order_by(ArchiveRecord.year.desc(), ArchiveRecord.item_no.desc()).limit(limit)
+    if ref is None:
+        query = query.order_by(ArchiveRecord.year.desc(), ArchiveRecord.item_no.desc()).limit(limit)
     return [Found(document, record) for document, record in session.exec(query)]
 
 
