@@ -6,7 +6,9 @@ PostgreSQL when ``PREFECT_API_DATABASE_CONNECTION_URL`` (or
 told the API's real port (``prefect server start --port`` alone would leave it on
 4200). The served flow runs are forks of a forkserver this process starts with Prefect and the
 flows already imported (flows.run_processes), each given this process's environment, so they use
-the same GONGWEN_* settings (flows.runtime).
+the same GONGWEN_* settings (flows.runtime), and are started as soon as the server schedules them
+(a new run, a resumed form) rather than at the runner's next poll of the server (every second, the
+fallback).
 """
 
 from __future__ import annotations
@@ -60,10 +62,11 @@ class PrefectServer:
 
 
 def prefect_environment(
-    home: Path, server: PrefectServer, *, environ: Mapping[str, str] = os.environ, poll_seconds: int = 1
+    home: Path, server: PrefectServer, *, environ: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
     """The PREFECT_* variables for the server, the serving process and its flow runs (the database URL,
-    if any, taken from ``environ``)."""
+    if any, taken from ``environ``, and the runner's fallback poll: ``environ``'s
+    PREFECT_RUNNER_POLL_FREQUENCY, else every second)."""
     prefect_home = home.resolve() / "prefect"
     env = {
         "PREFECT_HOME": str(prefect_home),
@@ -72,7 +75,9 @@ def prefect_environment(
         "PREFECT_SERVER_API_PORT": str(server.port),
         "PREFECT_SERVER_UI_API_URL": server.api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_RUNNER_POLL_FREQUENCY": str(poll_seconds),
+        "PREFECT_RUNNER_POLL_FREQUENCY": environ.get("PREFECT_RUNNER_POLL_FREQUENCY", "1"),
+        # the server is started from this installation: its clients need not ask it for its version
+        "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false",
         "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
     }
     database = environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or environ.get(
@@ -126,22 +131,22 @@ def serve_deployments(limit: int | None = None) -> None:
 
     Each flow is added to the runner itself (not only its deployment), so the runner starts its runs
     from the flow in memory, as forks of the preloaded forkserver (flows.run_processes), rather than
-    as ``python -m prefect.engine`` importing everything again."""
+    as ``python -m prefect.engine`` importing everything again; and it starts each as soon as the
+    server schedules it (flows.run_processes.serve), not at its next poll."""
     import asyncio
 
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
 
     from flows.deployments import served_flows
-    from flows.run_processes import start_flow_runs_from_forkserver
+    from flows.run_processes import serve, start_flow_runs_from_forkserver
     from flows.served_names import NAME
 
     start_flow_runs_from_forkserver(main_imports=("gongwen.cli",))  # the ``gongwen`` script's import
     runner = Runner(pause_on_shutdown=True, limit=limit)
-    for served in served_flows():
-        runner.add_flow(served.flow, name=NAME, **served.options())
+    deployment_ids = [runner.add_flow(served.flow, name=NAME, **served.options()) for served in served_flows()]
     try:
-        asyncio.run(runner.start())
+        asyncio.run(serve(runner, deployment_ids))
     except (KeyboardInterrupt, TerminationSignal):
         pass
 
