@@ -28,7 +28,7 @@ The PDF is random bytes of the seed notice's PDF/A size (about 508 KiB), so each
 is about 697 KiB on the wire. Each row is the median of ``--repeats`` runs (3) with
 the range; gongwen's time over the bare parallel loop's is the ratio. By default each
 run sends to 200 recipients (the whole script then takes about 90 s on a quiet machine); ``--recipients
-1000`` is the issue's count. The target: ≥ 200 messages/s to the real MTA with the
+1000`` is the count the target is set for. The target: ≥ 200 messages/s to the real MTA with the
 default connections. The machine's CPUs are shared by the servers, the database and
 gongwen; the load average is printed with each server's rows. It never fails.
 
@@ -227,7 +227,7 @@ def measure(bench: Bench, name: str, port: int, settle: Callable[[], None]) -> f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--recipients", type=int, default=200, help="recipients per run (the issue's count: 1000)")
+    parser.add_argument("--recipients", type=int, default=200, help="recipients per run (the target is set for 1000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--connections", type=int, default=CONNECTIONS, help="GONGWEN_MAIL_CONNECTIONS")
     parser.add_argument("--pdf-kb", type=int, default=508, help="size of the attached PDF (the seed's PDF/A: ~508 KiB)")
