@@ -90,34 +90,33 @@ def issue_document(document_id: int) -> str:
 @flow(name="issue-documents", persist_result=True)
 def issue_documents(document_ids: list[int]) -> dict[int, str]:
     """发文办理 of a batch of 已签发 documents, several at a time; each one's 发文字号 (numbers are
-    taken in the order the documents reach 登记). The run shows one table of what it issued
-    rather than each document's artifacts.
+    taken in the order the documents reach 登记). Each document's steps are one task
+    (steps.issue) and the run shows one table of what it issued rather than each document's artifacts.
 
     Args:
         document_ids: 已签发公文的编号
     """
     with ThreadPoolExecutor(max_workers=BATCH_WORKERS, thread_name_prefix="发文办理") as pool:
-        # one worker carries a document's steps in order, so no worker waits on another's step;
+        # one worker carries a document's task, its steps in order, so no worker waits on another's step;
         # each call runs in its own copy of this run's context, as Prefect's own task runners do
-        issued = dict(zip(document_ids, pool.map(_in_this_run(issue_steps), document_ids), strict=True))
+        issued = dict(zip(document_ids, pool.map(_in_this_run(steps.issue), document_ids), strict=True))
     artifacts.batch_table(issued)
     return {document_id: ref for document_id, (ref, _) in issued.items()}
 
 
-def _in_this_run(steps_of: Callable[..., tuple[str, str]]) -> Callable[[int], tuple[str, str]]:
-    """``steps_of(document_id, show=False)`` in a copy of the calling flow run's context."""
+def _in_this_run(issue: Callable[[int], tuple[str, str]]) -> Callable[[int], tuple[str, str]]:
+    """``issue(document_id)`` in a copy of the calling flow run's context."""
     context = contextvars.copy_context()
-    return lambda document_id: context.copy().run(steps_of, document_id, show=False)
+    return lambda document_id: context.copy().run(issue, document_id)
 
 
-def issue_steps(document_id: int, *, show: bool = True) -> tuple[str, str]:
-    """登记, 印制, 归档 and the issued event, each a persisted task (with ``show``, the document's
-    artifacts too); the 发文字号 and the 档号."""
+def issue_steps(document_id: int) -> tuple[str, str]:
+    """登记, 印制, 归档 and the issued event, each a persisted task, and the document's artifacts; the
+    发文字号 and the 档号."""
     ref = steps.register(document_id)
     steps.print_files(document_id)
     archive_code = steps.archive(document_id)
-    if show:
-        show_archived(document_id, archive_code)
+    show_archived(document_id, archive_code)
     steps.announce_issued(document_id, ref)
     return ref, archive_code
 

@@ -50,7 +50,14 @@ def test_outside_a_flow_run_the_task_run_keys_the_result():
 
 
 def test_every_step_is_persisted_under_its_key():
-    for step in (steps.register, steps.print_files, steps.archive, steps.announce_issued, steps.distribute):
+    for step in (
+        steps.register,
+        steps.print_files,
+        steps.archive,
+        steps.announce_issued,
+        steps.issue,
+        steps.distribute,
+    ):
         assert step.persist_result and step.cache_key_fn is steps.step_key
 
 
@@ -82,6 +89,31 @@ def test_a_step_run_again_in_the_same_flow_run_returns_the_persisted_result(pref
 
     assert twice([7]) == ["开发〔2024〕3号"]  # another flow run registers again (the domain step is idempotent)
     assert numbers == [7, 8, 7]
+
+
+def test_a_batch_document_run_again_in_the_same_flow_run_returns_its_persisted_result(prefect, monkeypatch):
+    """issue (a batch's 发文办理 of one document) run again in the same flow run: the 发文字号 and 档号 back, no
+    step done twice; another flow run does the steps again (each idempotent by itself)."""
+    from prefect import flow
+
+    done = []
+
+    def step(name, result):
+        return lambda document_id, *rest: done.append((name, document_id)) or result
+
+    monkeypatch.setattr(steps.register, "fn", step("登记", "开发〔2024〕1号"))
+    monkeypatch.setattr(steps.print_files, "fn", step("印制", 1))
+    monkeypatch.setattr(steps.archive, "fn", step("归档", "A-1"))
+    monkeypatch.setattr(steps.announce_issued, "fn", step("事件", None))
+
+    @flow(persist_result=True)
+    def batch(document_ids: list[int]) -> list[tuple[str, str]]:
+        return [steps.issue(document_id) for document_id in document_ids]
+
+    assert batch([7, 7]) == [("开发〔2024〕1号", "A-1")] * 2
+    assert done == [("登记", 7), ("印制", 7), ("归档", 7), ("事件", 7)]
+    batch([7])
+    assert len(done) == 8
 
 
 def test_核发_is_not_retried_by_prefect_on_top_of_the_tries_per_message(prefect, monkeypatch):

@@ -295,15 +295,16 @@ def assert_nothing_lost_or_doubled(office: Office, capsys, home) -> dict[str, ob
 
 
 def test_archive_store_outage(office: Office, capsys, tmp_path) -> None:
-    """Ceph RGW's gateway stopped after the k-th package: the 归档 steps in flight retry, then give up;
-    the same batch run again archives the rest, adding no version to any package."""
+    """Ceph RGW's gateway stopped after the k-th package: the 发文办理 tasks in flight (each document's steps)
+    retry at their 归档, then give up; the same batch run again archives the rest, adding no version to any
+    package."""
     k, started = in_flight(), time.monotonic()
     with Outage(
         "s3",
         when=lambda: office.count(ArchiveRecord) >= k,
         stop=office.rgw.stop_gateway,
         start=office.rgw.start_gateway,
-        recovered_after=gives_up("归档"),
+        recovered_after=gives_up("发文办理"),
         timeout=GIVE_UP_TIMEOUT,
     ) as outage:
         first = attempt(issue_documents, office.ids)
