@@ -19,9 +19,11 @@ in the order the run shows them (``answer-0``, ``answer-1``…) and each answer 
 applied by a task whose persisted result is keyed by the run and that number:
 when the run replays its earlier forms it gets their results back instead of
 applying an answer twice, and only the first form not yet answered suspends the
-run again. The issuing steps are persisted, idempotent tasks too, so resuming,
-retrying or restarting after a crash never takes a second number or writes a
-second package. Once an answer is applied its PIN is blanked in the stored input.
+run again; it looks those results up in the result store without starting the
+forms' tasks again, and does not bind the document again once it has suspended
+(the binding comes before the first form). The issuing steps are persisted,
+idempotent tasks too, so resuming, retrying or restarting after a crash never
+takes a second number or writes a second package. Once an answer is applied its PIN is blanked in the stored input.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import create_flow_run_input, delete_flow_run_input, read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
+from prefect.results import get_result_store
 from prefect.runtime import flow_run
 
 from actions import deciding, drafting
@@ -64,13 +67,17 @@ def document_lifecycle(document_id: int) -> str:
     Args:
         document_id: 公文编号（拟稿时给出）
     """
-    attach(document_id, str(flow_run.id))
+    pause_keys = FlowRunContext.get().flow_run.empirical_policy.pause_keys
+    if not pause_keys:  # once suspended, the run was bound before its first form: attach's result is kept
+        attach(document_id, str(flow_run.id))
     for index in itertools.count():
+        key = f"answer-{index}"
+        if key in pause_keys and _applied(key):
+            continue  # answered and applied in an earlier execution of this run
         now = review.stage(services().db, document_id=document_id)
         if not now.waiting:
             break
-        key = f"answer-{index}"
-        if key in FlowRunContext.get().flow_run.empirical_policy.pause_keys:
+        if key in pause_keys:
             answer = read_flow_run_input(keyset_from_base_key(f"suspended-{key}")["response"])
         else:
             form = suspend_flow_run(wait_for_input=form_for(now, _current_spec(now)), key=key, timeout=None)
@@ -147,6 +154,12 @@ def _current_spec(now: review.ReviewStage):
 
 def _answer_key(context: object, parameters: dict) -> str:
     return f"{flow_run.id}-{parameters['key']}"
+
+
+def _applied(key: str) -> bool:
+    """Whether the answer on form ``key`` has been applied: its 审核 step's result is persisted (what
+    the step's cache would find, looked up without a task run or reading the answer again)."""
+    return get_result_store().update_for_task(answer_step).exists(_answer_key(None, {"key": key}))
 
 
 @task(name="审核", persist_result=True, cache_key_fn=_answer_key)

@@ -12,6 +12,7 @@ caller installed its own with ``provide`` (tests, benchmarks).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -58,11 +59,13 @@ def services() -> Services:
     """This process's services, built on first use."""
     global _services
     if _services is None:
-        _services = (_factory or _registered_factory())()
+        _services = (_factory or registered_factory())()
     return _services
 
 
-def _registered_factory() -> Callable[[], Services]:
+@functools.cache
+def registered_factory() -> Callable[[], Services]:
+    """The factory registered under the ``gongwen.services`` entry point, looked up once a process."""
     found = entry_points(group=ENTRY_POINT_GROUP)
     if not found:
         raise RuntimeError(f"no factory registered under the {ENTRY_POINT_GROUP!r} entry point; is gongwen installed?")

@@ -52,7 +52,7 @@ def test_runs_are_forks_of_a_forkserver_that_imported_everything_once(tmp_path):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["processes"] == ["ForkServerProcess"]
     assert seen["exitcodes"] == [0, 0, 0] and seen["pids"] == 3
-    preloaded = {"flows.deployments": True, "prefect.flow_engine": True}
+    preloaded = {"flows.deployments": True, "flows.forked_runs": True, "prefect.flow_engine": True}
     assert seen["imported_before_the_run"] == [preloaded] * 3
     assert seen["other_methods_untouched"] == "ForkContext"
     # imported by the serving process and once by the forkserver; the runs find it done
