@@ -8,11 +8,11 @@
    but not counted: it is the server's first 印制 (a converter's first document) and
    the first issuing run of its processes. Then the median of ``--repeats`` sign-offs
    with the range, and each split into the part until the document leaves 待签发 (the
-   resumed run started, its earlier forms replayed, the 签发 applied) and the issuing.
+   resumed run started, the 签发 applied) and the issuing.
    Target: ≤ 1.5 s (median).
 2. *Bulk throughput*: ``--documents`` already-signed notices issued by one
-   ``issue-documents`` flow run against a Prefect server (each document: the 登记,
-   印制, 归档 and issued-event tasks, results persisted), against the same domain
+   ``issue-documents`` flow run against a Prefect server (each document: one
+   persisted 发文办理 task doing 登记, 印制, 归档 and the issued event), against the same domain
    steps in a plain loop without Prefect; ``--repeats`` of each (the Prefect runs on
    one server, after one untimed run). Both "without PDF": the PDF step is a stand-in
    writing a one-page PDF, so the figures compare orchestration, not LibreOffice.
