@@ -38,6 +38,12 @@ class App:
         upgrade(database.engine)
         return database
 
+    def close(self) -> None:
+        """Close the database's pooled connections, if it was opened: a process that runs several commands
+        (the demo, tests) would otherwise keep each command's idle connections until it ends."""
+        if "db" in vars(self):
+            self.db.dispose()
+
     @cached_property
     def archive_store(self) -> ArchiveStore:
         """The archive store chosen by GONGWEN_ARCHIVE: the local folder under the home (default), or

@@ -24,6 +24,7 @@ from models.errors import GongwenError
 def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """gongwen：党政机关公文的拟稿、审批、登记、印制、分发与归档。"""
     ctx.obj = commands.Context(home=home, out=Output(as_json))
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _doc_id(value: str) -> int:

@@ -51,6 +51,11 @@ class Context:
     def app(self) -> App:
         return App(load_settings(home=self.home))
 
+    def close(self) -> None:
+        """At the end of the command: the app's database connections closed (App.close)."""
+        if "app" in vars(self):
+            self.app.close()
+
 
 def _read_spec(ctx: Context, path: Path) -> tuple[DocumentSpec, list[str]]:
     """A spec file, validated; control-character warnings are shown to the user."""

@@ -245,3 +245,16 @@ def test_control_characters_are_refused_and_tabs_removed_with_a_warning(capsys, 
     assert json.loads(out)["warnings"] == ["title：已删除 1 个制表符"]
     code, out, _ = run(capsys, home, "show", str(json.loads(out)["id"]))
     assert "关于印发方案的通知" in out
+
+
+def test_each_command_closes_its_database_connections_when_it_ends(capsys, home, monkeypatch):
+    """A process that runs several commands (the demo, tests) keeps no command's pooled connections."""
+    from storage.database import Database
+
+    disposed = []
+    monkeypatch.setattr(Database, "dispose", lambda db: disposed.append(db))
+    assert run_json(capsys, home, "db", "upgrade")[0] == 0
+    assert run_json(capsys, home, "db", "upgrade")[0] == 0
+    assert len(disposed) == 2 and disposed[0] is not disposed[1]
+    code, _ = run_json(capsys, home, "render", "no-such-spec.yaml", "-o", str(home / "x.docx"))
+    assert code == 2 and len(disposed) == 2  # a command that never opened the database closes nothing
