@@ -72,7 +72,7 @@ class Person(_Entry):
 
     name: Name
     agency: Name
-    roles: Annotated[list[Role], Field(max_length=6)] = []
+    roles: Annotated[list[Role], Field(max_length=len(Role))] = []
     pin_hash: str = Field(default="", repr=False)
     email: Email | None = None
     title: Annotated[str, Field(max_length=50)] | None = None
@@ -106,7 +106,7 @@ class RetentionRules(_Entry):
 class _PersonInput(_Entry):
     name: Name
     agency: Name
-    roles: Annotated[list[Role], Field(max_length=6)] = []
+    roles: Annotated[list[Role], Field(max_length=len(Role))] = []
     pin: Annotated[str, Field(pattern=r"^[0-9]{4,12}$")] | None = None
     pin_hash: str | None = None
     email: Email | None = None

@@ -114,3 +114,5 @@ class Role(StrEnum):
     SIGNER = "signer"
     REGISTRAR = "registrar"
     AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"  # 管理员: changes the directory (org load, org passwd)
+    OPERATOR = "operator"  # 运维: the whole Prefect API behind the 门户 (deployments, work pools, blocks …)
