@@ -4,6 +4,7 @@ interpolation as Compose does it, env.example, and the docker compose client if 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -91,6 +92,45 @@ def env_example() -> dict[str, str]:
         if match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line.strip()):
             found[match[1]] = match[2]
     return found
+
+
+def dummy_secret(name: str) -> str:
+    """The value dummy_env gives the secret ``name``."""
+    return f"dummy-{name.lower().replace('_', '-')}"
+
+
+def dummy_env(folder: Path, **changes: str) -> Path:
+    """env.example with a dummy value for every empty secret and ``changes`` (NAME=value) applied."""
+    lines = []
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line):
+            name, value = match[1], match[2]
+            if name in changes:
+                line = f"{name}={changes[name]}"
+            elif not value and SECRET.search(name):
+                line = f"{name}={dummy_secret(name)}"
+        lines.append(line)
+    path = folder / "test.env"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def compose_config(client: list[str], env_file: Path) -> subprocess.CompletedProcess:
+    """``docker compose config`` of compose.yaml with ``env_file`` (JSON on stdout when it is valid)."""
+    return subprocess.run(
+        [*client, "-f", str(COMPOSE), "--env-file", str(env_file), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+def resolve(client: list[str], folder: Path, **changes: str) -> dict:
+    """The configuration compose runs with env.example, dummy secrets and ``changes``."""
+    result = compose_config(client, dummy_env(folder, **changes))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def compose_client() -> list[str] | None:

