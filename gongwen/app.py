@@ -7,6 +7,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 
 from actions.distribution import MailOptions
 from delivery import Channel, OutboxChannel, SmtpChannel
@@ -22,6 +23,25 @@ from storage.archive.s3 import S3ArchiveStore
 from storage.database import Database
 from storage.migrations import upgrade
 
+#: What gongwen creates is its own: folders 0700, files 0600 (gongwen.db, the Prefect server's prefect.db,
+#: the outbox, the archive …). The command line runs with this umask (gongwen.cli.main), and so do the
+#: Prefect server, the PDF service and the flow runs it starts, which inherit it.
+PRIVATE_UMASK = 0o077
+#: The database files under the home (with their -wal, -shm and -journal).
+_PRIVATE_FILES = ("gongwen.db*", "prefect/prefect.db*")
+
+
+def keep_private(home: Path) -> None:
+    """The home folder (GONGWEN_HOME) kept 0700, its databases (and their -wal, -shm, -journal) 0600, whatever
+    mode an earlier version, or a process without PRIVATE_UMASK, left them with: nobody but gongwen's user
+    reads anything in it."""
+    home.chmod(0o700)
+    for pattern in _PRIVATE_FILES:
+        for path in home.glob(pattern):
+            path.chmod(0o600)
+    if (home / "prefect").is_dir():
+        (home / "prefect").chmod(0o700)
+
 
 class App:
     """The adapters for one invocation, built lazily from settings."""
@@ -32,10 +52,10 @@ class App:
     @cached_property
     def db(self) -> Database:
         """The database, its schema brought up to date (migrations run automatically)."""
-        if self.settings.database_url is None:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         database = Database.from_url(self.settings.effective_database_url)
         upgrade(database.engine)
+        keep_private(self.settings.home)
         return database
 
     def close(self) -> None:

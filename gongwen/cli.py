@@ -7,14 +7,16 @@ field, nothing is written); 3 not allowed now (wrong state, person or PIN).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from gongwen import audit_commands, commands, work_cli
+from gongwen.app import PRIVATE_UMASK
 from gongwen.output import Output, wants_json
-from models.errors import GongwenError
+from models.errors import GongwenError, InputError
 
 
 @click.group()
@@ -55,10 +57,14 @@ def org() -> None:
 
 @org.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--as", "name", default=None, help="管理员（目录中尚无人员时的首次载入不需要）")
+@click.option("--pin", default=None, help="管理员的 PIN")
 @click.pass_obj
-def org_load(ctx: commands.Context, file: Path) -> None:
-    """载入目录文件（YAML）。"""
-    commands.org_load(ctx, file)
+def org_load(ctx: commands.Context, file: Path, name: str | None, pin: str | None) -> None:
+    """载入目录文件（YAML），替换现有目录：须由目录中的管理员以 PIN 证明身份。"""
+    if (name is None) != (pin is None):
+        raise InputError("--as 与 --pin 须一同给出", "pin" if pin is None else "as")
+    commands.org_load(ctx, file, name, pin)
 
 
 @cli.command()
@@ -324,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, map errors to messages and exit codes."""
     argv = global_options_first(sys.argv[1:] if argv is None else argv)
     out = Output(wants_json(argv))
+    umask = os.umask(PRIVATE_UMASK)  # what the command creates is gongwen's alone (gongwen.app.PRIVATE_UMASK)
     try:
         code = cli.main(args=argv, prog_name="gongwen", standalone_mode=False)
     except GongwenError as error:
@@ -336,6 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         out.error("已取消", None)
         sys.exit(2)
+    finally:
+        os.umask(umask)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -70,9 +70,10 @@ def db_upgrade(ctx: Context) -> None:
     ctx.out.done({"ok": True}, "数据库已是最新版本")
 
 
-def org_load(ctx: Context, file: Path) -> None:
+def org_load(ctx: Context, file: Path, name: str | None, pin: str | None) -> None:
     directory = parse_directory(read_yaml(file, "FILE"))
-    notes = directory_actions.load(ctx.app.db, directory=directory)
+    by = Credentials(name, pin) if name is not None and pin is not None else None
+    notes = directory_actions.load(ctx.app.db, directory=directory, by=by)
     for note in notes:
         ctx.out.note(f"注意：{note}")
     counts = {"agencies": len(directory.agencies), "people": len(directory.people), "groups": len(directory.groups)}

@@ -3,8 +3,8 @@
 - An agency has a full name and may have a 规范化简称 (``short``), a 机关代字 (``code``)
   for 发文字号, a 发文机关标志 (``header``), a 全宗号 (``fonds``), an address for
   distribution and a superior (``parent``); 机关层级 follows from the parents.
-- A person belongs to one agency, holds roles, and has a PIN kept only as a
-  salted hash.
+- A person belongs to one agency, holds roles, and has a PIN of 6 to 12 digits kept only as a
+  salted hash; whoever holds the 管理员 role (``administrator``) may change the directory.
 - A group names recipients once (``各县（区）人民政府``); members are agencies,
   people or other groups, without cycles.
 - ``counters`` seed the last used 发文顺序号 per (机关代字, 年份); ``retention``
@@ -34,7 +34,9 @@ from models.vocabulary import DocType, Retention, Role
 _ATOM = r"[A-Za-z0-9_%+=-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})")
-
+#: A PIN's length in digits, shortest and longest.
+PIN_DIGITS = (6, 12)
+_PIN = re.compile(rf"[0-9]{{{PIN_DIGITS[0]},{PIN_DIGITS[1]}}}")
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(max_length=254)]  # checked by check_address when a directory file is loaded
@@ -81,6 +83,11 @@ class Person(_Entry):
         return role in self.roles
 
 
+#: Person fields that hold a secret (the PIN's hash; any password hash or TOTP secret added here too):
+#: an audit entry names them with a digest of the stored value, never the value (models.directory_changes).
+SECRET_FIELDS = frozenset({"pin_hash"})
+
+
 class Group(_Entry):
     """收文分组: recipients named once (agencies, people or groups)."""
 
@@ -107,10 +114,18 @@ class _PersonInput(_Entry):
     name: Name
     agency: Name
     roles: Annotated[list[Role], Field(max_length=len(Role))] = []
-    pin: Annotated[str, Field(pattern=r"^[0-9]{4,12}$")] | None = None
+    pin: str | None = None
     pin_hash: str | None = None
     email: Email | None = None
     title: Annotated[str, Field(max_length=50)] | None = None
+
+    @field_validator("pin")
+    @classmethod
+    def _strong_pin(cls, value: str | None) -> str | None:
+        """A PIN is 6 to 12 ASCII digits (PIN_DIGITS): a shorter one falls to guessing despite the lockout."""
+        if value is not None and not _PIN.fullmatch(value):
+            raise ValueError(f"PIN 应为 {PIN_DIGITS[0]} 至 {PIN_DIGITS[1]} 位半角数字")
+        return value
 
 
 class _DirectoryInput(_Entry):

@@ -5,7 +5,8 @@
     │   └── NotFound          an id, reference or name that does not exist (exit 2)
     ├── NotAllowed            not allowed now (exit 3)
     │   ├── TransitionError   the lifecycle has no such action in this state
-    │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN
+    │   ├── RefusedDecision   wrong person, missing role, drafter signing, wrong PIN, PIN locked
+    │   │   └── WrongPin      a PIN that does not match (counted toward the PIN lockout)
     │   ├── ArchiveLocked     a stored version under retention or legal hold
     │   ├── StoreRefused      the archive store refuses gongwen's key (no permission for the request)
     │   └── ChannelRefused    the mail server refuses gongwen itself (login, TLS, sender address)
@@ -61,6 +62,11 @@ class TransitionError(NotAllowed):
 
 class RefusedDecision(NotAllowed):
     """A 核稿/会签/签发 decision or a 核发 correction refused: unknown person, missing role, wrong PIN."""
+
+
+class WrongPin(RefusedDecision):
+    """A PIN that does not match the directory's hash: each one counts toward the person's PIN lockout
+    (storage.pin_lockout), recorded with the refusal's audit entry (storage.audit_log.refusals_audited)."""
 
 
 class ArchiveLocked(NotAllowed):

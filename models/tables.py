@@ -15,6 +15,8 @@
   the archived files its message attached;
 - ``AuditEvent`` with ``AuditHead``: the append-only, hash-chained 审计日志
   (see models.audit_chain);
+- ``PinFailure``: a wrong PIN given for a person (by name), and the lock it started if it was
+  the last one allowed (storage.pin_lockout);
 - 年度宣传工作 (models.work): ``WorkYear`` (the year's 印发 notice, the plans' due date),
   ``ReceivedPlan`` (收文 of a unit's plan, its 收文编号), ``PlanReminder`` (催办),
   ``WorkReport`` (工作信息, 推送, 采用), ``QuarterlyCircular`` (季度通报 and its chart).
@@ -235,6 +237,16 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_id: int = 0
     last_hash: str
+
+
+class PinFailure(SQLModel, table=True):
+    """One wrong PIN given for a person; ``locked_until`` set on the one that started a PIN lock."""
+
+    __tablename__ = "pin_failures"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    at: dt.datetime
+    locked_until: dt.datetime | None = None
 
 
 class DeliveryBase(SQLModel):

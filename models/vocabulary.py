@@ -5,11 +5,16 @@
 - 密级 (Secrecy), 紧急程度 (Urgency): 条例 第九条 (二)(三).
 - 保管期限 (Retention): DA/T 22-2015 terms 永久, 30年, 10年.
 - Roles a person can hold in the approval route.
+- The office's time zone (OFFICE_ZONE): its calendar days and the times people are told.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+#: The office's time zone (Asia/Shanghai): its calendar days, and the times people are told.
+OFFICE_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class DocType(StrEnum):

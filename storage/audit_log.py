@@ -29,8 +29,9 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import Session, select
 
 from models.audit_chain import ChainEntry, ChainReport, canonical_json, entry_hash, verify_chain
-from models.errors import NotAllowed
+from models.errors import NotAllowed, WrongPin
 from models.tables import AuditEvent, AuditHead
+from storage import pin_lockout
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -175,11 +176,16 @@ def refusals_audited(
 ) -> Iterator[None]:
     """Every refusal of a person's action is audited: a refusal (``refusals``, NotAllowed by default)
     raised in the block goes on to the caller after it is recorded as ``action`` (``…_refused``) with its
-    reason and field, in a transaction of its own (the block's own transaction has been rolled back)."""
+    reason and field, in a transaction of its own (the block's own transaction has been rolled back).
+    A wrong PIN (WrongPin, for the person ``actor``) is counted there too (storage.pin_lockout); the one
+    that locks the person adds a ``pin_locked`` entry saying until when."""
     try:
         yield
     except refusals as refusal:
         with db.transaction() as session:
             why = {"reason": refusal.message, "field": refusal.field}
             append(session, actor=actor, action=action, document_id=document_id, detail={**(detail or {}), **why})
+            if isinstance(refusal, WrongPin) and (until := pin_lockout.record_wrong_pin(session, name=actor)):
+                locked = {"until": until.isoformat(), "wrong_pins": pin_lockout.MAX_WRONG_PINS}
+                append(session, actor=actor, action="pin_locked", document_id=document_id, detail=locked)
         raise

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlmodel import Session, delete, select
 
 from models.directory import Agency, CounterSeed, Directory, Group, Person, RetentionRules
-from models.errors import RefusedDecision
+from models.errors import RefusedDecision, WrongPin
 from models.identity import Credentials, Identity
 from models.pin import verify_pin
 from models.tables import AgencyRow, GroupRow, PersonRow, RetentionRuleRow
-from storage import counters
+from storage import counters, pin_lockout
 
 _DEFAULT = "*"
 
@@ -66,15 +66,18 @@ def find_person(session: Session, *, name: str) -> Person | None:
 
 def prove(session: Session, who: Identity, *, pin_required: bool = True) -> Person:
     """身份证明: the directory's person ``who`` names, once their PIN matches the stored hash (for
-    ``Credentials``); RefusedDecision if the name is unknown or the PIN wrong. A ``Claimed`` name is
+    ``Credentials``); RefusedDecision if the name is unknown or the person is locked (PIN 锁定,
+    storage.pin_lockout: even the right PIN is refused then), WrongPin if the PIN is wrong — counted
+    toward the lock by the caller's storage.audit_log.refusals_audited. A ``Claimed`` name is
     only looked up, and only where the caller says no PIN is required (``pin_required=False``, 拟稿
     on the draft-document form); anywhere else it is refused as a missing PIN."""
     person = find_person(session, name=who.name)
     if person is None:
         raise RefusedDecision(f"目录中没有人员「{who.name}」", "as")
     if isinstance(who, Credentials):
+        pin_lockout.check_unlocked(session, name=person.name)
         if not verify_pin(who.pin, person.pin_hash):
-            raise RefusedDecision("PIN 不正确", "pin")
+            raise WrongPin("PIN 不正确", "pin")
     elif pin_required:
         raise RefusedDecision(f"「{who.name}」须提供 PIN 证明身份", "pin")
     return person

@@ -9,21 +9,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from models.lifecycle import STEP_OF_STATE, Action, Route, State, next_state
 from models.tables import Decision, Document, utcnow
+from models.vocabulary import OFFICE_ZONE
 from storage import audit_log
 
 SYSTEM = "系统"
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def today() -> dt.date:
     """The office's calendar day (Asia/Shanghai)."""
-    return dt.datetime.now(_CHINA).date()
+    return dt.datetime.now(OFFICE_ZONE).date()
 
 
 def route_of(document: Document) -> Route:

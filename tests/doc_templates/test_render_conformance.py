@@ -216,7 +216,7 @@ def _directory(**lead):
         {"name": "甲市财政局", "code": "甲财", "parent": "甲市人民政府"},
         {"name": "甲市税务局", "code": "甲税", "parent": "甲市人民政府"},
     ]
-    people = [{"name": "王五", "agency": "甲市人民政府", "roles": ["signer"], "pin": "1234"}]
+    people = [{"name": "王五", "agency": "甲市人民政府", "roles": ["signer"], "pin": "123456"}]
     return parse_directory({"agencies": agencies, "people": people})
 
 

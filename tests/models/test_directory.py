@@ -55,7 +55,7 @@ def test_kaifeng_directory_parses(kf: Directory) -> None:
     assert (lg.code, lg.fonds, lg.parent) == ("汴打假", "J001", PROV)
     assert kf.agency("市打击侵权假冒工作领导小组") is lg  # by short name
     assert kf.agency("市打击侵权假冒工作领导小组办公室").code == "汴打假办"
-    assert kf.person("李红梅").roles == [Role.REVIEWER, Role.REGISTRAR]
+    assert kf.person("李红梅").roles == [Role.REVIEWER, Role.REGISTRAR, Role.ADMINISTRATOR]
     assert kf.retention_for(DocType.DECISION) is Retention.PERMANENT
     assert kf.retention_for(DocType.LETTER) is Retention.TEN_YEARS
     assert kf.retention_for(DocType.REQUEST) is Retention.THIRTY_YEARS  # the default
@@ -263,7 +263,9 @@ def test_directory_must_be_a_mapping(data: Any) -> None:
         ({"pin_hash": "sha256$abc"}, "people[1].pin_hash", "scrypt"),
         ({"pin_hash": None, "pin": 123456}, "people[1].pin", "应为文本"),
         ({"pin_hash": None, "pin": "12a4"}, "people[1].pin", ""),
-        ({"pin_hash": None, "pin": "123"}, "people[1].pin", ""),
+        ({"pin_hash": None, "pin": "123"}, "people[1].pin", "6 至 12 位"),
+        ({"pin_hash": None, "pin": "12345"}, "people[1].pin", "6 至 12 位"),
+        ({"pin_hash": None, "pin": "1234567890123"}, "people[1].pin", "6 至 12 位"),
         ({"pin_hash": None, "pin": "４１７３０５"}, "people[1].pin", ""),
         ({"pin_hash": None, "pin": "٤١٧٣٠٥"}, "people[1].pin", ""),
         ({"name": "../李四"}, "people[1].name", "路径分隔符"),
@@ -304,7 +306,7 @@ def test_addresses_the_message_builder_refuses_are_refused_at_load(address: str)
     """An address that passes here must be one a 核发 message can carry (no SMTPUTF8, one mailbox)."""
     for data in (
         {"agencies": [{"name": "甲", "email": address}]},
-        {"agencies": [{"name": "甲"}], "people": [{"name": "张三", "agency": "甲", "pin": "1234", "email": address}]},
+        {"agencies": [{"name": "甲"}], "people": [{"name": "张三", "agency": "甲", "pin": "123456", "email": address}]},
     ):
         error = _error(lambda data=data: parse_directory(data))
         assert error.field in ("agencies[0].email", "people[0].email")
@@ -323,7 +325,7 @@ def test_usable_addresses_pass_and_the_message_builder_takes_them(address: str) 
 def test_pattern_mismatch_message_is_chinese(key: str, value: str) -> None:
     person = {"name": "张三", "agency": "甲", "roles": [], key: value}
     if key != "pin":
-        person["pin_hash"] = hash_pin("1234", b"\x00" * 16)
+        person["pin_hash"] = hash_pin("123456", b"\x00" * 16)
     error = _error(lambda: parse_directory({"agencies": [{"name": "甲"}], "people": [person]}))
     assert error.field == f"people[0].{key}"
     assert "String should match" not in error.message and error.message.isascii() is False

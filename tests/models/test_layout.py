@@ -119,7 +119,7 @@ def _directory(**lead_changes) -> Directory:
         {"name": "乙省人民政府", "code": "乙政"},
     ]
     agencies[0]["parent"] = "乙省人民政府"
-    people = [{"name": "王五", "agency": "甲市人民政府", "roles": ["signer"], "pin": "1234"}]
+    people = [{"name": "王五", "agency": "甲市人民政府", "roles": ["signer"], "pin": "123456"}]
     return parse_directory({"agencies": agencies, "people": people})
 
 

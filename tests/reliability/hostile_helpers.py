@@ -163,7 +163,7 @@ def _many_recipients() -> bytes:
 def _many_people() -> bytes:
     """A directory with 10 001 people, one over the limit."""
     data = copy.deepcopy(_base("directory"))
-    data["people"] = [{"name": f"人员{i}", "agency": "开封海关", "pin": "1234"} for i in range(10_001)]
+    data["people"] = [{"name": f"人员{i}", "agency": "开封海关", "pin": "123456"} for i in range(10_001)]
     return _dump(data)
 
 
