@@ -11,6 +11,9 @@ when not, and the ``kind`` of request when the gateway must do more than pass it
   the gateway looks up which deployment and asks ``decide_start`` whether this person may start it.
 - ``read_input`` (``GET /flow_runs/{id}/input/{key}`` with a form's key): the form's schema and
   description, or gongwen's outcome of an answer (``outcome-<key>``); never an answer itself.
+- ``empty`` (``POST /block_documents/filter``, for all but operators): answered by the gateway with an
+  empty list, not passed on: the event feed's resource picker asks for the block documents, which a
+  person may not read (the request body may ask for their secrets), and a refusal there shows an error.
 
 The rules, one table (``ROUTES``), each route a class of ``Access``:
 
@@ -22,7 +25,7 @@ The rules, one table (``ROUTES``), each route a class of ``Access``:
   audit-retrieve only for auditors);
 - operators (运维) get the whole API; for everyone else, any route not in the table is refused
   (default deny): blocks, variables and concurrency limits, reads too (a block read may ask for its
-  secrets in the body: ``include_secrets``); deployment, work-pool, work-queue and automation writes;
+  secrets in the body: ``include_secrets``; the block documents filter is answered empty); deployment, work-pool, work-queue and automation writes;
   the flow-run input filter and every input key that is not a form's (an answer ``*-response`` holds
   what the person typed), input writes; deletes; ``set_state`` (cancel, retry); runs not started from
   a deployment (``POST /flow_runs/``); task-run, log, artifact and event writes; ``/admin`` but the
@@ -47,9 +50,10 @@ class Kind(StrEnum):
     ANSWER = "answer"  # 答复表单: resume a suspended run with the person's answer
     START = "start"  # 发起: create a run of a deployment
     READ_INPUT = "read_input"  # 读表单: a form's schema or description, or an answer's outcome
+    EMPTY = "empty"  # 不予显示: the gateway answers an empty list itself
 
 
-ANSWER, START, READ_INPUT = Kind.ANSWER, Kind.START, Kind.READ_INPUT
+ANSWER, START, READ_INPUT, EMPTY = Kind.ANSWER, Kind.START, Kind.READ_INPUT, Kind.EMPTY
 
 
 class Access(StrEnum):
@@ -59,6 +63,7 @@ class Access(StrEnum):
     FORM = "读表单"  # every signed-in person, for a form's keys only (``form_key``)
     ANSWER = "答复"  # every signed-in person but the read-only
     START = "发起"  # every signed-in person; which deployment is decide_start's rule
+    HIDDEN = "不予显示"  # every signed-in person, answered empty (operators: passed on)
 
 
 OPERATORS_ONLY = "该操作仅限运维人员"
@@ -148,6 +153,7 @@ ROUTES: tuple[tuple[str, str, Access], ...] = (
     ("GET", "/events/filter/next", _R),
     ("POST", "/events/count-by/{countable}", _R),
     ("GET", "/events/out", _R),
+    ("POST", "/block_documents/filter", Access.HIDDEN),  # the event feed's resource picker
     # work pools and queues as the run and deployment pages name them
     ("POST", "/work_pools/filter", _R),
     ("POST", "/work_pools/count", _R),
@@ -207,7 +213,7 @@ def decide(roles: frozenset[Role], method: str, path: str) -> Decision:
     access = _access(method.upper(), path)
     kind = _KINDS.get(access) if access else None
     if Role.OPERATOR in roles:
-        return Decision(True, kind=kind)
+        return Decision(True, kind=None if kind is Kind.EMPTY else kind)
     if access is None:
         return Decision(False, OPERATORS_ONLY)
     if access is Access.ANSWER and read_only(roles):
@@ -215,7 +221,12 @@ def decide(roles: frozenset[Role], method: str, path: str) -> Decision:
     return Decision(True, kind=kind)
 
 
-_KINDS = {Access.ANSWER: Kind.ANSWER, Access.START: Kind.START, Access.FORM: Kind.READ_INPUT}
+_KINDS = {
+    Access.ANSWER: Kind.ANSWER,
+    Access.START: Kind.START,
+    Access.FORM: Kind.READ_INPUT,
+    Access.HIDDEN: Kind.EMPTY,
+}
 
 
 def _access(method: str, path: str) -> Access | None:
