@@ -36,7 +36,7 @@ from models.rules import check_spec
 from models.spec import DocumentSpec, parse_spec
 from models.tables import Delivery, DeliveryPublic, Document
 from storage import audit_log, deliveries, documents, review
-from storage.directory_store import load_directory
+from storage.directory_store import load_directory, pin_hashes
 from storage.migrations import upgrade
 
 
@@ -71,7 +71,7 @@ def db_upgrade(ctx: Context) -> None:
 
 
 def org_load(ctx: Context, file: Path, name: str | None, pin: str | None) -> None:
-    directory = parse_directory(read_yaml(file, "FILE"))
+    directory = parse_directory(read_yaml(file, "FILE"), stored=lambda: _stored_pin_hashes(ctx.app))
     by = Credentials(name, pin) if name is not None and pin is not None else None
     notes = directory_actions.load(ctx.app.db, directory=directory, by=by)
     for note in notes:
@@ -81,6 +81,11 @@ def org_load(ctx: Context, file: Path, name: str | None, pin: str | None) -> Non
         counts,
         f"已载入目录：{counts['agencies']} 个机关，{counts['people']} 名人员，{counts['groups']} 个分组",
     )
+
+
+def _stored_pin_hashes(app: App) -> dict[str, str]:
+    with app.db.transaction() as session:
+        return pin_hashes(session)
 
 
 def draft(ctx: Context, path: Path, name: str, pin: str) -> None:

@@ -20,13 +20,13 @@ documents can share a 发文字号.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.errors import InputError, NotFound
-from models.pin import hash_pin, is_pin_hash
+from models.pin import hash_pin, is_pin_hash, verify_pin
 from models.refno import check_code
 from models.validation import clean_text, input_error
 from models.vocabulary import DocType, Retention, Role
@@ -224,8 +224,10 @@ class Directory:
         return max((c.last for c in self.counters if c.code == code and c.year == year), default=0)
 
 
-def parse_directory(data: Any) -> Directory:
-    """Validate raw directory data (from YAML) into a Directory; PINs get hashed."""
+def parse_directory(data: Any, stored: Callable[[], Mapping[str, str]] | None = None) -> Directory:
+    """Validate raw directory data (from YAML) into a Directory; PINs get hashed. ``stored`` gives the PIN
+    hashes stored now by name, asked once the data is valid: a PIN given in clear that matches its person's
+    stored hash keeps that hash, so that a reload changes no PIN it does not change (models.directory_changes)."""
     if not isinstance(data, dict):
         raise InputError("目录应为映射（键: 值）", "（根）")
     cleaned, _ = clean_text(data)
@@ -240,11 +242,17 @@ def parse_directory(data: Any) -> Directory:
     _check_names_and_addresses(checked)
     check_references(checked)
     # PINs are hashed last, once everything else holds: scrypt is slow on purpose (~0.1 s each)
+    kept = stored() if stored is not None else {}
     people = [
-        person.model_copy(update={"pin_hash": entry.pin_hash or hash_pin(entry.pin)})
+        person.model_copy(update={"pin_hash": entry.pin_hash or _hashed(entry.pin, kept.get(person.name))})
         for person, entry in zip(unhashed, raw.people, strict=True)
     ]
     return Directory(raw.agencies, people, raw.groups, raw.counters, raw.retention)
+
+
+def _hashed(pin: str, stored: str | None) -> str:
+    """The stored hash when ``pin`` matches it, else a new salted hash."""
+    return stored if stored is not None and verify_pin(pin, stored) else hash_pin(pin)
 
 
 def check_address(address: str, field: str) -> None:

@@ -59,6 +59,11 @@ def load_directory(session: Session) -> Directory:
     return Directory(agencies, people, groups, seeds, retention)
 
 
+def pin_hashes(session: Session) -> dict[str, str]:
+    """Each stored person's PIN hash, by name (models.directory.parse_directory keeps those a reload repeats)."""
+    return dict(session.exec(select(PersonRow.name, PersonRow.pin_hash)).all())
+
+
 def find_person(session: Session, *, name: str) -> Person | None:
     row = session.exec(select(PersonRow).where(PersonRow.name == name)).first()
     return Person.model_validate(row.model_dump(exclude={"id"})) if row else None

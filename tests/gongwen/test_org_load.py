@@ -118,6 +118,19 @@ def test_a_pin_swapped_and_swapped_back_is_two_audited_changes_with_digests_only
     assert not [secret for secret in secrets if secret in log]
 
 
+def test_a_reload_of_the_same_file_with_pins_in_clear_changes_nothing(capsys, tmp_path):
+    """A PIN in clear that matches its stored hash keeps the hash: the entry shows only what really changed."""
+    home = tmp_path / "home"
+    assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"))[0] == 0
+    data = yaml.safe_load((EXAMPLE / "directory.yaml").read_text(encoding="utf-8"))
+    next(p for p in data["people"] if p["name"] == PERSON)["pin"] = "111111"
+    assert run(capsys, home, "org", "load", str(EXAMPLE / "directory.yaml"), *ADMIN)[0] == 0
+    assert run(capsys, home, "org", "load", str(_write(tmp_path, "new-pin.yaml", data)), *ADMIN)[0] == 0
+    same, changed = (detail["changes"] for _, action, detail in _audit(home)[1:] if action == "directory_loaded")
+    assert same == {"agencies": {}, "people": {}, "groups": {}, "retention": {}, "counters": {}}
+    assert {name: entry["fields"] for name, entry in changed["people"].items()} == {PERSON: ["pin_hash"]}
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
