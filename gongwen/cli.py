@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from gongwen import audit_commands, commands, work_cli
+from gongwen import audit_commands, commands, gateway_cli, work_cli
 from gongwen.app import PRIVATE_UMASK
 from gongwen.output import Output, wants_json
 from models.errors import GongwenError, InputError
@@ -313,6 +313,9 @@ def converter_serve(ctx: commands.Context, host: str, port: int, parent: int | N
     """提供 PDF 转换服务：GONGWEN_CONVERTERS 个常驻 LibreOffice，供 GONGWEN_CONVERTER_URL 指向它的进程印制。"""
     commands.converter_serve(ctx, host, port, parent)
 
+
+org.add_command(gateway_cli.passwd)
+cli.add_command(gateway_cli.gateway)
 
 for _command in work_cli.COMMANDS:  # 年度宣传工作: plan, receive, info, circular, assess
     cli.add_command(_command)

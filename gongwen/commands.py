@@ -23,6 +23,7 @@ from gongwen.converter_service import serve as serve_converters
 from gongwen.demo import run_demo
 from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
+from gongwen.gateway.serving import gateway_config, serve_in_thread
 from gongwen.output import Output
 from gongwen.server import prefect_environment, running_prefect_server, serve_deployments
 from gongwen.settings import load_settings
@@ -516,10 +517,13 @@ def server(ctx: Context, port: int | None) -> None:
             elif converters is not None:
                 ctx.out.note(converters.problem())
             converter_url = os.environ.get("GONGWEN_CONVERTER_URL")
+            gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+            config = gateway_config(settings, ctx.app.db, upstream=prefect.ui_url)
+            serve_in_thread(config, settings.gateway_host, settings.gateway_port, log=home / "access.log")
             ctx.out.done(
-                {"ui": prefect.ui_url, "api": prefect.api_url, "home": str(home), "converter": converter_url},
-                f"Prefect 界面：{prefect.ui_url}\nAPI：{prefect.api_url}\n数据目录：{home}\n"
-                f"PDF 转换服务：{converter_url or '无（逐份启动 LibreOffice）'}\n按 Ctrl-C 停止。",
+                {"gateway": gateway, "api": prefect.api_url, "home": str(home), "converter": converter_url},
+                f"门户（登录后使用 Prefect 界面）：{gateway}\nPrefect API（仅本机，须认证串）：{prefect.api_url}\n"
+                f"数据目录：{home}\nPDF 转换服务：{converter_url or '无（逐份启动 LibreOffice）'}\n按 Ctrl-C 停止。",
             )
             serve_deployments()
     finally:

@@ -36,9 +36,10 @@ class WaitingForm:
 class Desk:
     """A Prefect API client for the people who work on documents."""
 
-    def __init__(self, api_url: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, api_url: str, *, timeout: float = 120.0, auth_string: str | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        self.auth_string = auth_string  # the Prefect server's, for a client on its machine; else the setting
         self._local = threading.local()
 
     def _client(self):
@@ -50,7 +51,9 @@ class Desk:
             from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
 
             client = SyncPrefectClient(
-                self.api_url, auth_string=PREFECT_API_AUTH_STRING.value(), api_key=PREFECT_API_KEY.value()
+                self.api_url,
+                auth_string=self.auth_string or PREFECT_API_AUTH_STRING.value(),
+                api_key=PREFECT_API_KEY.value(),
             )
             client.__enter__()
             self._local.client = client
@@ -169,9 +172,12 @@ class Desk:
         """Wait for the run to finish; its result (or, with ``failed_ok``, the failure's message)."""
         state = _poll(lambda: (s := self.state(run_id)).is_final() and s, self.timeout, f"流程运行 {run_id} 结束")
         if state.is_completed():
-            from prefect.settings import PREFECT_API_URL, temporary_settings
+            from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-            with temporary_settings({PREFECT_API_URL: self.api_url}):  # the result is read through this server
+            through = {PREFECT_API_URL: self.api_url} | (
+                {PREFECT_API_AUTH_STRING: self.auth_string} if self.auth_string else {}
+            )
+            with temporary_settings(through):  # the result is read through this server
                 return self._call(lambda client: client.read_flow_run(UUID(run_id)).state.result())
         if failed_ok:
             return state.message

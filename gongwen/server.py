@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gongwen.keys import prefect_auth_string
 from models.errors import InputError, ServiceUnavailable
 
 HOST = "127.0.0.1"
@@ -68,6 +69,7 @@ def prefect_environment(
     if any, taken from ``environ``, and the runner's fallback poll: ``environ``'s
     PREFECT_RUNNER_POLL_FREQUENCY, else every second)."""
     prefect_home = home.resolve() / "prefect"
+    auth = prefect_auth_string(home.resolve(), environ.get("PREFECT_API_AUTH_STRING"))
     env = {
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_API_URL": server.api_url,
@@ -75,6 +77,9 @@ def prefect_environment(
         "PREFECT_SERVER_API_PORT": str(server.port),
         "PREFECT_SERVER_UI_API_URL": server.api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # only the gateway, the serving process and its flow runs hold it (gongwen.keys)
+        "PREFECT_API_AUTH_STRING": auth,
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
         "PREFECT_RUNNER_POLL_FREQUENCY": environ.get("PREFECT_RUNNER_POLL_FREQUENCY", "1"),
         # the server is started from this installation: its clients need not ask it for its version
         "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false",
@@ -94,7 +99,9 @@ def running_prefect_server(home: Path, port: int, log: Path | None = None) -> It
     server = PrefectServer(port)
     if server.healthy():
         raise InputError(f"端口 {port} 上已有 Prefect 服务器在运行，请换一个端口", "--port")
-    env = {**os.environ, **prefect_environment(home, server)}
+    # gongwen's own settings and secrets (GONGWEN_SECRET_KEY, the database's password …) stay out of it
+    own = {key: value for key, value in os.environ.items() if not key.startswith("GONGWEN_")}
+    env = {**own, **prefect_environment(home, server)}
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     log = log or Path(env["PREFECT_HOME"]) / "server.log"
     prefect = Path(sys.executable).with_name("prefect")
@@ -176,7 +183,8 @@ def spawn_server(home: Path, port: int, *, env: Mapping[str, str] | None = None)
     with log.open("ab") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     alive = lambda: process.poll() is None  # noqa: E731
-    desk = Desk(PrefectServer(port).api_url, timeout=START_TIMEOUT)
+    auth = prefect_auth_string(home.resolve(), (env or os.environ).get("PREFECT_API_AUTH_STRING"))
+    desk = Desk(PrefectServer(port).api_url, timeout=START_TIMEOUT, auth_string=auth)
     if not desk.wait_for_deployments(tuple(deployment_names()), alive=alive) or not alive():
         stop_server(process)
         raise ServiceUnavailable(f"gongwen server 未能启动：\n{log.read_text(errors='replace')[-3000:]}")

@@ -55,6 +55,32 @@ class Settings(BaseSettings):
     converters: int = Field(default=2, ge=1, le=32)
     converter_recycle: int = Field(default=200, ge=1, le=100_000)
     converter_timeout: float = Field(default=60, gt=0, le=3600)
+    secret_key: SecretStr | None = None  # 64 hex digits; else <home>/secret.key (gongwen.keys)
+    public_url: str | None = None  # the 门户's address as staff open it (https://…)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=1, le=65535)
+    prefect_upstream: str | None = None  # gongwen gateway alone: the Prefect server behind it
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_hours: int = Field(default=12, ge=1, le=7 * 24)
+    totp_roles: str = "signer,administrator,operator"  # who must give a TOTP code at the 门户
+
+    @field_validator("secret_key")
+    @classmethod
+    def _hex_key(cls, key: SecretStr | None) -> SecretStr | None:
+        """GONGWEN_SECRET_KEY: at least 64 hexadecimal digits (32 bytes)."""
+        if key is not None:
+            value = key.get_secret_value()
+            if len(value) < 64 or any(c not in "0123456789abcdefABCDEF" for c in value):
+                raise ValueError("须为至少 64 位十六进制数字")
+        return key
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        """GONGWEN_PUBLIC_URL: http(s)://主机[:端口], no path."""
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("须以 https:// 开头")
+        return url.rstrip("/") if url else None
 
     @field_validator("converter_url")
     @classmethod

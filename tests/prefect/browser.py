@@ -1,8 +1,10 @@
-"""Headless Chromium (Debian's ``chromium``) for looking at the Prefect UI, and a small PNG reader.
+"""Headless Chromium (Debian's ``chromium``, driven by Playwright) for looking at the Prefect UI through
+the 门户, and a small PNG reader.
 
-``capture`` loads one page the way a person's browser would (the UI's scripts run,
-read ``/ui-settings`` and call the API), saves a screenshot and returns the DOM as
-rendered after ``budget_ms`` of virtual time. ``read_png`` decodes the screenshot
+``browser_page`` opens a page, ``sign_in`` signs a person in at the gateway as they would (the forms
+filled and submitted), ``capture`` loads one page the way a person's browser would (the UI's scripts
+run, read ``/ui-settings`` and call the API through the gateway), saves a screenshot and returns the
+rendered DOM. ``read_png`` decodes the screenshot
 with zlib alone (8-bit RGB/RGBA, not interlaced: what Chromium writes), so the
 tests need neither Pillow nor numpy.
 """
@@ -11,11 +13,16 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
 import zlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 WIDTH, HEIGHT = 1400, 1000
 
@@ -31,32 +38,45 @@ def chromium_missing() -> str | None:
     return None if chromium() else "chromium is not installed (apt-get install chromium)"
 
 
-def capture(url: str, screenshot: Path, *, budget_ms: int = 15000, timeout: float = 120) -> str:
-    """Load ``url`` in headless Chromium, save a WIDTH×HEIGHT screenshot; the rendered DOM."""
+@contextmanager
+def browser_page() -> Iterator[Page]:
+    """A page of headless Chromium (Debian's, driven by Playwright), WIDTH×HEIGHT, in Chinese."""
+    from playwright.sync_api import sync_playwright
+
     executable = chromium()
     if executable is None:
         raise FileNotFoundError("chromium")
-    screenshot.unlink(missing_ok=True)
-    profile = screenshot.parent / f".{screenshot.stem}-profile"
-    command = [
-        executable,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        f"--window-size={WIDTH},{HEIGHT}",
-        f"--virtual-time-budget={budget_ms}",
-        f"--screenshot={screenshot}",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    shutil.rmtree(profile, ignore_errors=True)
-    if done.returncode != 0 or not screenshot.exists():
-        raise RuntimeError(f"chromium exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done.stdout
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="zh-CN")
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, gateway: str, name: str, password: str, *, new_password: str | None = None) -> None:
+    """Sign in at the 门户 as a person does: name and password; a new password where the one given was a
+    one-time one (``new_password``)."""
+    page.goto(f"{gateway}/gateway/signin")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    if "/gateway/password" in page.url:
+        page.fill("#new", new_password)
+        page.fill("#again", new_password)
+        page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def capture(page: Page, url: str, screenshot: Path, *, shown: str, timeout_ms: int = 60_000) -> str:
+    """Open ``url``, wait until ``shown`` is on the page (the UI has called the API), save a screenshot;
+    the rendered DOM."""
+    page.goto(url)
+    try:
+        page.get_by_text(shown).first.wait_for(timeout=timeout_ms)
+    finally:
+        page.screenshot(path=str(screenshot))
+    return page.content()
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from gongwen.app import App
 from gongwen.desk import Desk
 from gongwen.server import PrefectServer, free_port, prefect_environment, spawn_server, stop_server
 from gongwen.settings import Settings
 from models.directory import Directory
+from storage import credentials
 from storage.directory_store import save_directory
 
 GONGWEN = str(Path(sys.executable).with_name("gongwen"))
@@ -25,6 +28,7 @@ class Served:
 
     home: Path
     port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -37,15 +41,33 @@ class Served:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("GONGWEN_", "PREFECT_"))}
         env |= self.extra_env
         prefect = prefect_environment(self.home, self.prefect, environ=env)
-        return env | {"GONGWEN_HOME": str(self.home), "GONGWEN_MAIL": "outbox", "GONGWEN_MAIL_BACKOFF": "0", **prefect}
+        own = {"GONGWEN_HOME": str(self.home), "GONGWEN_MAIL": "outbox", "GONGWEN_MAIL_BACKOFF": "0"}
+        return env | own | {"GONGWEN_GATEWAY_PORT": str(self.gateway_port), **prefect}
+
+    @property
+    def gateway(self) -> str:
+        """The 门户's address."""
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     @property
     def app(self) -> App:
         database = self.extra_env.get("GONGWEN_DATABASE_URL")
         return App(Settings(home=self.home, archive="local", mail="outbox", database_url=database))
 
+    def api(self, method: str, path: str, body: object = None) -> object:
+        """A call of the Prefect API as the server's own processes make it (with its auth string); the JSON."""
+        user, password = self.env["PREFECT_API_AUTH_STRING"].split(":", 1)
+        response = httpx.request(method, f"{self.prefect.api_url}{path}", json=body, auth=(user, password), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def one_time_password(self, name: str) -> str:
+        """A one-time 门户 password for ``name``, as ``gongwen org passwd`` gives an administrator."""
+        with self.app.db.transaction() as session:
+            return credentials.issue_one_time(session, name=name)
+
     def desk(self, timeout: float = 120) -> Desk:
-        return Desk(self.prefect.api_url, timeout=timeout)
+        return Desk(self.prefect.api_url, timeout=timeout, auth_string=self.env["PREFECT_API_AUTH_STRING"])
 
     def load(self, directory: Directory) -> None:
         with self.app.db.transaction() as session:

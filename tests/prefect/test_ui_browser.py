@@ -1,7 +1,8 @@
-"""The Prefect UI of ``gongwen server`` as a browser sees it (issue 6).
+"""The Prefect UI of ``gongwen server`` as a browser sees it, through the 门户.
 
 ``/ui-settings`` (read by both UI bundles before they call anything) must name the
-API on the port actually used, not Prefect's default 4200. Then headless Chromium
+API at the gateway's address, with no login of the UI's own. Then headless Chromium
+(Playwright) signs the drafter in at the gateway — a one-time password, then their own — and
 loads the page of a lifecycle run suspended on its first 审核单, in the V1 UI (the
 one with the Resume button that opens the form) and the V2 UI (the default for a
 browser without a saved preference): the rendered page must show the run's name,
@@ -16,20 +17,17 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import EXAMPLE
-from tests.prefect.browser import HEIGHT, WIDTH, capture, chromium_missing, read_png
+from tests.prefect.browser import HEIGHT, WIDTH, browser_page, capture, chromium_missing, read_png, sign_in
 from tests.prefect.served import Served
 from tests.servers.requirements import needs
 
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.load(response)
+DRAFTER = "郭佳佳"
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +38,16 @@ def suspended(served: Served) -> dict:
     assert drafted.returncode == 0, drafted.stderr
     submitted = served.cli("submit", str(json.loads(drafted.stdout)["id"]), *drafter, "--json")
     assert submitted.returncode == 0, submitted.stderr
-    run = _get(f"{served.prefect.api_url}/flow_runs/{json.loads(submitted.stdout)['flow_run_id']}")
+    run = served.api("GET", f"/flow_runs/{json.loads(submitted.stdout)['flow_run_id']}")
     assert run["state_name"] == "Suspended", run["state_name"]
     return run
 
 
-def test_ui_settings_name_the_api_on_the_port_in_use(served: Served) -> None:
-    settings = _get(f"{served.prefect.ui_url}/ui-settings")
-    assert settings["api_url"] == served.prefect.api_url == f"http://127.0.0.1:{served.port}/api"
+def test_ui_settings_name_the_api_at_the_gateway(served: Served) -> None:
+    settings = httpx.get(f"{served.prefect.ui_url}/ui-settings").json()  # what Prefect says behind the door
+    assert settings["auth"] == "BASIC"  # it requires its auth string …
+    with httpx.Client(base_url=served.gateway) as anonymous:
+        assert anonymous.get("/ui-settings").status_code == 401  # … and the gateway a signed-in person
     assert set(settings["available_uis"]) == {"v1", "v2"}
 
 
@@ -62,8 +62,11 @@ def test_flow_run_page_in_chromium(served: Served, suspended: dict, tmp_path_fac
     folder = Path(os.environ.get("GONGWEN_TEST_SCREENSHOTS") or tmp_path_factory.getbasetemp() / "ui-browser")
     folder.mkdir(parents=True, exist_ok=True)
     screenshot = folder / f"flow-run-{ui}.png"
-    url = f"{served.prefect.ui_url}{prefix}/runs/flow-run/{suspended['id']}"
-    dom = capture(url, screenshot)
+    url = f"{served.gateway}{prefix}/runs/flow-run/{suspended['id']}"
+    with browser_page() as page:
+        sign_in(page, served.gateway, DRAFTER, served.one_time_password(DRAFTER), new_password="拟稿人自己的密码-2026")
+        page.screenshot(path=str(folder / f"signed-in-{ui}.png"))
+        dom = capture(page, url, screenshot, shown=suspended["name"])
     print(f"\n{url}\nscreenshot: {screenshot}")
 
     assert "Can't connect to Server API" not in dom, f"the UI does not reach the API (screenshot: {screenshot})"

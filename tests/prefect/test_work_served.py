@@ -11,24 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from storage import work
 from tests.conftest import EXAMPLE
-from tests.prefect.browser import capture, chromium_missing
+from tests.prefect.browser import browser_page, capture, chromium_missing, sign_in
 from tests.prefect.served import Served
 from tests.servers.requirements import needs
-
-
-def _post(url: str, body: dict):
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +49,7 @@ def test_the_served_run_drafts_the_circular_with_its_figures(served: Served, cir
         "draft",
         "关于2022年第二季度打击侵权假冒工作信息报送情况的通报",
     )
-    found = _post(
-        f"{served.prefect.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": ["circular-2022-q2-figures"]}}}
-    )
+    found = served.api("POST", "/artifacts/filter", {"artifacts": {"key": {"any_": ["circular-2022-q2-figures"]}}})
     [figures] = found
     assert json.loads(figures["data"])[0] == {
         "名次": 1,
@@ -74,15 +63,15 @@ def test_the_served_run_drafts_the_circular_with_its_figures(served: Served, cir
 
 @needs(chromium_missing())
 def test_the_ui_shows_the_chart_as_an_image(served: Served, circular: dict, tmp_path_factory) -> None:
-    [chart] = _post(
-        f"{served.prefect.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": ["circular-2022-q2-chart"]}}}
-    )
+    [chart] = served.api("POST", "/artifacts/filter", {"artifacts": {"key": {"any_": ["circular-2022-q2-chart"]}}})
     assert chart["type"] == "markdown" and "](data:image/png;base64," in chart["data"]
     folder = Path(os.environ.get("GONGWEN_TEST_SCREENSHOTS") or tmp_path_factory.getbasetemp() / "ui-browser")
     folder.mkdir(parents=True, exist_ok=True)
     screenshot = folder / "circular-chart.png"
-    url = f"{served.prefect.ui_url}/artifacts/artifact/{chart['id']}"
-    dom = capture(url, screenshot)
+    url = f"{served.gateway}/artifacts/artifact/{chart['id']}"
+    with browser_page() as page:
+        sign_in(page, served.gateway, "张伟", served.one_time_password("张伟"), new_password="核稿人自己的密码-2026")
+        dom = capture(page, url, screenshot, shown="circular-2022-q2-chart")
     print(f"\n{url}\nscreenshot: {screenshot}")
     assert "Can't connect to Server API" not in dom
     assert 'src="data:image/png;base64,' in dom, f"no embedded chart on {url} (screenshot: {screenshot})"
