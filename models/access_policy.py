@@ -11,9 +11,10 @@ when not, and the ``kind`` of request when the gateway must do more than pass it
   the gateway looks up which deployment and asks ``decide_start`` whether this person may start it.
 - ``read_input`` (``GET /flow_runs/{id}/input/{key}`` with a form's key): the form's schema and
   description, or gongwen's outcome of an answer (``outcome-<key>``); never an answer itself.
-- ``empty`` (``POST /block_documents/filter``, for all but operators): answered by the gateway with an
-  empty list, not passed on: the event feed's resource picker asks for the block documents, which a
-  person may not read (the request body may ask for their secrets), and a refusal there shows an error.
+- ``empty`` (``POST /block_documents/filter``, for all but operators), on a refusal: not passed on, but
+  answered by the gateway with an empty list instead of 403: the event feed's resource picker asks for
+  the block documents, which a person may not read (the request body may ask for their secrets), and a
+  403 there shows an error. Refused, so that a gateway that ignores the kind still passes nothing on.
 
 The rules, one table (``ROUTES``), each route a class of ``Access``:
 
@@ -50,7 +51,7 @@ class Kind(StrEnum):
     ANSWER = "answer"  # 答复表单: resume a suspended run with the person's answer
     START = "start"  # 发起: create a run of a deployment
     READ_INPUT = "read_input"  # 读表单: a form's schema or description, or an answer's outcome
-    EMPTY = "empty"  # 不予显示: the gateway answers an empty list itself
+    EMPTY = "empty"  # 不予显示: refused, and the gateway answers an empty list instead of 403
 
 
 ANSWER, START, READ_INPUT, EMPTY = Kind.ANSWER, Kind.START, Kind.READ_INPUT, Kind.EMPTY
@@ -63,7 +64,7 @@ class Access(StrEnum):
     FORM = "读表单"  # every signed-in person, for a form's keys only (``form_key``)
     ANSWER = "答复"  # every signed-in person but the read-only
     START = "发起"  # every signed-in person; which deployment is decide_start's rule
-    HIDDEN = "不予显示"  # every signed-in person, answered empty (operators: passed on)
+    HIDDEN = "不予显示"  # refused but to operators, answered with an empty list
 
 
 OPERATORS_ONLY = "该操作仅限运维人员"
@@ -214,8 +215,8 @@ def decide(roles: frozenset[Role], method: str, path: str) -> Decision:
     kind = _KINDS.get(access) if access else None
     if Role.OPERATOR in roles:
         return Decision(True, kind=None if kind is Kind.EMPTY else kind)
-    if access is None:
-        return Decision(False, OPERATORS_ONLY)
+    if access in (None, Access.HIDDEN):
+        return Decision(False, OPERATORS_ONLY, kind)
     if access is Access.ANSWER and read_only(roles):
         return Decision(False, READ_ONLY)
     return Decision(True, kind=kind)

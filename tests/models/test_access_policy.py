@@ -116,7 +116,7 @@ UI_BUNDLE_CALLS: list[tuple[str, str]] = [
 ]
 
 #: what the event feed's resource picker also asks: block documents (a read of them can ask for their
-#: secrets), answered empty by the gateway: a refusal would show an error on the page
+#: secrets), refused and answered empty by the gateway: a 403 would show an error on the page
 UI_CALLS_EMPTY = [("POST", "/block_documents/filter")]
 
 #: the reads gongwen's command line (gongwen.desk) and a websocket client make, and path variants
@@ -268,8 +268,8 @@ def test_the_ui_pages_calls_pass_for_everyone_signed_in(roles, method: str, path
 
 @pytest.mark.parametrize("roles", STAFF, ids=str)
 @pytest.mark.parametrize(("method", "path"), UI_CALLS_EMPTY)
-def test_block_documents_are_answered_empty_but_to_operators(roles, method: str, path: str) -> None:
-    assert decide(roles, method, path) == Decision(True, kind=Kind.EMPTY)
+def test_block_documents_are_refused_and_answered_empty_but_to_operators(roles, method: str, path: str) -> None:
+    assert decide(roles, method, path) == Decision(False, OPERATORS_ONLY, Kind.EMPTY)
     assert decide(roles | {Role.OPERATOR}, method, path) == PASSES
 
 
