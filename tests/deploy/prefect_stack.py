@@ -221,7 +221,6 @@ class Stack:
             "GONGWEN_MAIL_FROM": "djqqjm@kaifeng.example.cn",
             "GONGWEN_SECRET_KEY": self.secret_key,
             "GONGWEN_PUBLIC_URL": "https://gongwen.example.cn",
-            "GONGWEN_OIDC_CLIENT_SECRET": "",
         }
 
     @property
