@@ -1,11 +1,12 @@
 """What a person sees on a flow run's Artifacts tab: the document, its decisions, its archive.
 
-``preview`` is the document's 公文要素 as markdown, ``decisions_table`` every 审核
-decision of every round, ``archive_link`` the link to the archived PDF (a
-time-limited S3 link, or the local archive's file), ``deliveries_table`` the
+``preview`` is the document's 公文要素 as markdown with a link to its current version's PDF,
+``decisions_table`` every 审核 decision of every round, ``archive_link`` the link to the archived
+PDF, ``deliveries_table`` the
 核发 and 签收 of each recipient, ``checks_table`` the 四性检测 results.
 Artifacts are keyed per document (``document-<id>-…``), so the UI keeps each
-one's history across runs.
+one's history across runs. Every link to a file is a signed, time-limited link at the 门户
+(models.download_links), checked there against the person who opens it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import datetime as dt
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from flows.runtime import services
 from models.distribution import DeliveryStatus, roles_label
+from models.download_links import ArchivedFile, Download, DraftPdf
 from models.lifecycle import State
-from models.tables import Decision, Delivery, Document
+from models.tables import ArchiveRecord, Decision, Delivery, Document
 from storage.archive_checks import Check
 
 
@@ -24,8 +27,15 @@ def _key(document_id: int, what: str) -> str:
     return f"document-{document_id}-{what}"
 
 
+def download_url(download: Download) -> str | None:
+    """The 门户's link to ``download`` (None where this process has no links: no secret key)."""
+    links = services().links
+    return links.url(download) if links is not None else None
+
+
 def preview(document: Document) -> None:
-    """公文要素 of the current version, as markdown."""
+    """公文要素 of the current version, as markdown, and a link to its PDF (未编号: 发文字号 comes at 登记)."""
+    pdf = download_url(DraftPdf(document.id, document.version))
     lines = [
         f"# {document.title}",
         "",
@@ -41,6 +51,7 @@ def preview(document: Document) -> None:
         f"| 办理状态 | {State(document.state).label}（第 {document.version} 稿） |",
         f"| 拟稿 / 签发 | {document.drafter} / {document.sign} |",
         "",
+        *([f"[第 {document.version} 稿 PDF（未编号，限时链接）]({pdf})", ""] if pdf else []),
         *(f"> {line}" if line else ">" for line in document.body.splitlines()[:12]),
     ]
     if len(document.body.splitlines()) > 12:
@@ -67,11 +78,26 @@ def decisions_table(document_id: int, decisions: list[Decision]) -> None:
     create_table_artifact(key=_key(document_id, "decisions"), table=rows, description="审核记录（核稿、会签、签发）")
 
 
-def archive_link(document_id: int, archive_code: str, url: str) -> None:
+def archive_link(document_id: int, record: ArchiveRecord) -> None:
     """The archived PDF."""
-    create_link_artifact(
-        key=_key(document_id, "archive"), link=url, link_text=f"{archive_code} document.pdf", description="归档的 PDF"
-    )
+    url = download_url(ArchivedFile(document_id, f"{record.prefix}/document.pdf", record.versions["document.pdf"]))
+    if url is not None:
+        create_link_artifact(
+            key=_key(document_id, "archive"),
+            link=url,
+            link_text=f"{record.archive_code} document.pdf",
+            description="归档的 PDF（限时链接，经门户下载）",
+        )
+
+
+def archive_files(document_id: int, record: ArchiveRecord) -> None:
+    """档案利用: a link to each archived file."""
+    for name, version in sorted(record.versions.items()):
+        url = download_url(ArchivedFile(document_id, f"{record.prefix}/{name}", version))
+        if url is not None:
+            create_link_artifact(
+                link=url, link_text=f"{record.archive_code}/{name}", description="下载链接（限时，经门户下载）"
+            )
 
 
 def deliveries_table(document_id: int, deliveries: list[Delivery], key: str = "deliveries") -> None:

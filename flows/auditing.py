@@ -3,13 +3,12 @@ anchor-audit-log (审计链锚点): every day the 审计日志's head is put int
 
 An audit-retrieve run shows the package's metadata, the 四性检测 (authenticity, integrity,
 usability, security; storage.archive_checks, storage.record_checks) and a time-limited link to each
-archived file, and fails when any check fails, naming it.
+archived file at the 门户 (flows.artifacts.archive_files), and fails when any check fails, naming it.
 """
 
 from __future__ import annotations
 
 from prefect import flow
-from prefect.artifacts import create_link_artifact
 
 from actions import auditing
 from flows import artifacts
@@ -33,9 +32,7 @@ def audit_retrieve(ref: str) -> dict[str, object]:
         document = auditing.find_archived(session, ref, "ref").document
     artifacts.metadata_table(document.id, archiving.package_metadata(document, record))
     artifacts.checks_table(document.id, checks)
-    for name, version in sorted(record.versions.items()):
-        url = s.archive_store.link(f"{record.prefix}/{name}", version, s.link_expiry)
-        create_link_artifact(link=url, link_text=f"{record.archive_code}/{name}", description="下载链接（限时）")
+    artifacts.archive_files(document.id, record)
     failed = [f"{c.property}·{c.name}：{c.detail}" for c in verified.failures]
     if failed:
         raise VerificationFailed("四性检测未通过：" + "；".join(failed), "ref")

@@ -232,5 +232,4 @@ def show_archived(document_id: int, archive_code: str) -> None:
     show_review(document_id)
     with s.db.transaction() as session:
         record = archiving.find_record(session, document_id=document_id)
-    url = s.archive_store.link(f"{record.prefix}/document.pdf", record.versions["document.pdf"], s.link_expiry)
-    artifacts.archive_link(document_id, archive_code, url)
+    artifacts.archive_link(document_id, record)

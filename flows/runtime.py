@@ -11,16 +11,16 @@ caller installed its own with ``provide`` (tests, benchmarks).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 from actions.distribution import MailOptions
 from delivery.base import Channel
 from doc_templates import PdfConverter
 from models.distribution import ChasePolicy
+from models.download_links import DownloadLinks
 from storage.archive.base import ArchiveStore, LockMode
 from storage.database import Database
 
@@ -31,7 +31,7 @@ ENTRY_POINT_GROUP = "gongwen.services"
 class Services:
     """What orchestration needs: the database, the archive (归档) store and its lock mode,
     a factory for the 核发 channel (a fresh one per dispatch, closed after it), the mail
-    options, the 催办 policy, how long an auditor's download link lives, and optionally a
+    options, the 催办 policy, the makers of download links at the 门户, and optionally a
     PDF converter kept open across documents."""
 
     db: Database
@@ -41,7 +41,7 @@ class Services:
     open_channel: Callable[[], Channel]
     mail: MailOptions
     chase: ChasePolicy
-    link_expiry: dt.timedelta = dt.timedelta(hours=1)
+    links: DownloadLinks | None = field(default=None, repr=False)  # None: artifacts without file links
     converter: PdfConverter | None = None
 
 

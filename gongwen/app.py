@@ -14,8 +14,10 @@ from delivery import Channel, OutboxChannel, SmtpChannel
 from doc_templates import PdfConverter, open_converter
 from doc_templates.pdf_service import ConverterClient
 from flows.runtime import Services
+from gongwen.keys import secret_key
 from gongwen.settings import Settings, load_settings
 from models.distribution import ChasePolicy
+from models.download_links import DownloadLinks
 from models.errors import InputError
 from storage.archive.base import ArchiveStore
 from storage.archive.local import LocalArchiveStore
@@ -148,6 +150,20 @@ class App:
             if converter is not None:
                 converter.close()
 
+    @property
+    def secret_key(self) -> bytes:
+        """The key of the 门户's cookies and stamps: GONGWEN_SECRET_KEY, else the home's (gongwen.keys)."""
+        configured = self.settings.secret_key.get_secret_value() if self.settings.secret_key else None
+        return secret_key(self.settings.home.resolve(), configured)
+
+    @property
+    def download_links(self) -> DownloadLinks:
+        """Download links at the 门户 (GONGWEN_PUBLIC_URL, else gongwen server's gateway address), living
+        GONGWEN_LINK_MINUTES, signed with the secret key."""
+        settings = self.settings
+        base = settings.public_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
+        return DownloadLinks(self.secret_key, base, dt.timedelta(minutes=settings.link_minutes))
+
     def services(self) -> Services:
         """The adapters a flow run works with (flows.runtime), with the PDF service's client when set."""
         settings = self.settings
@@ -159,7 +175,7 @@ class App:
             open_channel=lambda: self.mail_channel,
             mail=self.mail_options,
             chase=self.chase_policy,
-            link_expiry=dt.timedelta(minutes=settings.link_minutes),
+            links=self.download_links,
             converter=self.converter_client(),
         )
 

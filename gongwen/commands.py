@@ -518,7 +518,7 @@ def server(ctx: Context, port: int | None) -> None:
                 ctx.out.note(converters.problem())
             converter_url = os.environ.get("GONGWEN_CONVERTER_URL")
             gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
-            config = gateway_config(settings, ctx.app.db, upstream=prefect.ui_url)
+            config = gateway_config(ctx.app, upstream=prefect.ui_url)
             serve_in_thread(config, settings.gateway_host, settings.gateway_port, log=home / "access.log")
             ctx.out.done(
                 {"gateway": gateway, "api": prefect.api_url, "home": str(home), "converter": converter_url},

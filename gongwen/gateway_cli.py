@@ -29,7 +29,7 @@ def gateway(
     if not upstream:
         raise InputError("须给出 Prefect 服务器地址（--upstream 或 GONGWEN_PREFECT_UPSTREAM）", "--upstream")
     upgrade(ctx.app.db.engine)
-    config = gateway_config(settings, ctx.app.db, upstream=upstream, auth_string=_configured_auth_string())
+    config = gateway_config(ctx.app, upstream=upstream, auth_string=_configured_auth_string())
     host, port = host or settings.gateway_host, port or settings.gateway_port
     ctx.out.done(
         {"gateway": f"http://{host}:{port}", "upstream": upstream}, f"门户：http://{host}:{port}（其后：{upstream}）"

@@ -26,6 +26,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gongwen.gateway.config import GatewayConfig
+from gongwen.gateway.downloads import Downloads
 from gongwen.gateway.proxy import Upstream
 from gongwen.gateway.signin import SESSION_COOKIE, SignIn
 from models import access_policy
@@ -59,6 +60,7 @@ def create_gateway(config: GatewayConfig) -> Starlette:
     routes = [
         Route("/gateway/health", lambda request: PlainTextResponse("ok"), methods=["GET"]),
         *SignIn(config).routes(),
+        Route("/gateway/files/{token}", Downloads(config, door).open, methods=["GET"]),
         WebSocketRoute("/{path:path}", door.websocket),
         Route("/{path:path}", door.http, methods=_ALL),
     ]

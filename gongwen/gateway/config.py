@@ -1,13 +1,28 @@
-"""What the 门户 needs: where Prefect listens, the keys, the database, the session limits."""
+"""What the 门户 needs: where Prefect listens, the keys, the database, the session limits, and where the
+download links' files come from."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from doc_templates import PdfConverter
+from models.download_links import DownloadLinks
+from storage.archive.base import ArchiveStore
 from storage.database import Database
 from storage.sign_in_sessions import Limits
+
+
+@dataclass(frozen=True)
+class Files:
+    """The download links' side (gongwen.gateway.downloads): the links, the archive store (opened on the first
+    download), and a PDF converter for a draft's PDF (the PDF service's client, or None: one-shot LibreOffice)."""
+
+    links: DownloadLinks = field(repr=False)
+    archive_store: Callable[[], ArchiveStore]
+    converter: Callable[[], PdfConverter | None]
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,7 @@ class GatewayConfig:
     public_url: str | None = None  # the address staff open (https://…); None: the request's own
     limits: Limits = Limits()
     totp_roles: frozenset[str] = frozenset({"signer", "administrator", "operator"})
+    files: Files | None = None  # None: download links are answered 503
 
     @property
     def upstream_authorization(self) -> str:

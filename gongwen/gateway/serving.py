@@ -14,30 +14,29 @@ from pathlib import Path
 
 import uvicorn
 
+from gongwen.app import App
 from gongwen.gateway.app import access_log, create_gateway
-from gongwen.gateway.config import GatewayConfig
-from gongwen.keys import prefect_auth_string, secret_key
-from gongwen.settings import Settings
+from gongwen.gateway.config import Files, GatewayConfig
+from gongwen.keys import prefect_auth_string
 from models.errors import ServiceUnavailable
-from storage.database import Database
 from storage.sign_in_sessions import Limits
 
 
-def gateway_config(settings: Settings, db: Database, *, upstream: str, auth_string: str | None = None) -> GatewayConfig:
+def gateway_config(app: App, *, upstream: str, auth_string: str | None = None) -> GatewayConfig:
     """The gateway's config from gongwen's settings (the home's keys unless the environment gives them)."""
-    home = settings.home.resolve()
-    configured_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    settings = app.settings
     return GatewayConfig(
         upstream=upstream,
-        auth_string=auth_string or prefect_auth_string(home),
-        secret_key=secret_key(home, configured_key),
-        db=db,
+        auth_string=auth_string or prefect_auth_string(settings.home.resolve()),
+        secret_key=app.secret_key,
+        db=app.db,
         public_url=settings.public_url,
         limits=Limits(
             idle=dt.timedelta(minutes=settings.session_idle_minutes),
             lifetime=dt.timedelta(hours=settings.session_hours),
         ),
         totp_roles=frozenset(role.strip() for role in settings.totp_roles.split(",") if role.strip()),
+        files=Files(app.download_links, lambda: app.archive_store, app.converter_client),
     )
 
 
