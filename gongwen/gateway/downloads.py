@@ -5,7 +5,7 @@ Opening one needs a signed-in person (else the sign-in page, coming back here af
 actions.downloads decides and audits: an altered link 403, an expired one 410, a person outside the
 document's 知悉范围 403 — each a Chinese page, each audited (``download_refused``) — else the file, with
 its Content-Type and a Content-Disposition naming it, audited (``archive_downloaded``,
-``draft_pdf_downloaded``).
+``draft_pdf_downloaded``). An archive store or a PDF service that cannot be reached is a 503 page.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from actions.downloads import Opened, open_link
+from doc_templates import PrintError
 from gongwen.gateway import pages
 from gongwen.gateway.config import GatewayConfig
 from gongwen.gateway.signin import SESSION_COOKIE
@@ -53,7 +54,7 @@ class Downloads:
             return _page("无权下载", refusal.message, 403)
         except NotFound as missing:
             return _page("文件不存在", missing.message, 404)
-        except ServiceUnavailable as down:
+        except (ServiceUnavailable, PrintError) as down:  # the archive store or 印制 (the PDF service) is down
             return _page("下载暂不可用", down.message, 503)
         media_type = _media_type(opened.filename)
         return Response(opened.content, media_type=media_type, headers=_disposition(opened, media_type))
