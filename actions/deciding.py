@@ -14,8 +14,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from models.authorization import authorize, check_decider
-from models.identity import Credentials
-from models.lifecycle import STEP_OF_STATE, Action, State
+from models.directory import Person
+from models.identity import Identity
+from models.lifecycle import STEP_OF_STATE, Action, Route, State, Step
 from models.tables import Decision
 from storage import audit_log, documents, transitions
 from storage.database import Database
@@ -32,11 +33,24 @@ class Outcome:
     pending: tuple[str, ...]
 
 
+def may_decide(session, document, person: Person, *, approve: bool) -> tuple[Step, Route, frozenset[str]]:
+    """Whether ``person`` may decide the step ``document`` waits on now (the lifecycle table's role, the
+    review rules); the step, the route and who has approved it already. RefusedDecision (or
+    TransitionError) otherwise. The 门户 asks this before it passes a 审核单 answer on."""
+    state = State(document.state)
+    authorize(person, state, Action.APPROVE if approve else Action.RETURN)
+    step = STEP_OF_STATE[state]
+    route = transitions.route_of(document)
+    already = transitions.approved(session, document)
+    check_decider(person=person, step=step, route=route, drafter=document.drafter, already_approved=already)
+    return step, route, already
+
+
 def decide(
     db: Database,
     *,
     document_id: int,
-    by: Credentials,
+    by: Identity,
     approve: bool,
     opinion: str = "",
     on: dt.date | None = None,
@@ -50,14 +64,8 @@ def decide(
     }
     with audit_log.refusals_audited(db, **refused), db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
-        person = prove(session, by)
-        state = State(document.state)
-        action = Action.APPROVE if approve else Action.RETURN
-        authorize(person, state, action)
-        step = STEP_OF_STATE[state]
-        route = transitions.route_of(document)
-        already = transitions.approved(session, document)
-        check_decider(person=person, step=step, route=route, drafter=document.drafter, already_approved=already)
+        state, action = State(document.state), Action.APPROVE if approve else Action.RETURN
+        step, route, already = may_decide(session, document, prove(session, by), approve=approve)
         decision = Decision(
             document_id=document.id,
             round=document.round,

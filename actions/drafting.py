@@ -13,7 +13,7 @@ spec that does not parse) is raised without writing anything.
 from __future__ import annotations
 
 from models.authorization import authorize
-from models.identity import Credentials, Identity
+from models.identity import Identity
 from models.lifecycle import Action, State
 from models.spec import DocumentSpec
 from models.tables import Document
@@ -26,11 +26,11 @@ def draft(db: Database, *, spec: DocumentSpec, by: Identity, warnings: list[str]
     """拟稿: a new 草稿 from ``spec`` by ``by``, who must hold the 拟稿 role and not sign it themself."""
     refused = {"actor": by.name, "action": "draft_refused", "detail": {"title": spec.title}}
     with audit_log.refusals_audited(db, **refused), db.transaction() as session:
-        prove(session, by, pin_required=False)  # the draft-document form's drafter is claimed
+        prove(session, by)
         return documents.draft(session, spec=spec, drafter=by.name, warnings=list(warnings), proof=by.proof)
 
 
-def revise(db: Database, *, document_id: int, spec: DocumentSpec, by: Credentials, note: str = "") -> State:
+def revise(db: Database, *, document_id: int, spec: DocumentSpec, by: Identity, note: str = "") -> State:
     """修改: a new content version of a 草稿 by its drafter. A draft that was returned (退回修改) is
     重新送审 in the same transaction — the 修改单's answer — with ``note`` (修改说明); a draft never
     submitted stays a 草稿. The same content as now makes no new version."""
@@ -60,7 +60,7 @@ def _submit(session, document: Document, by: Identity, note: str | None = None) 
     return transitions.move(session, document, Action.SUBMIT, actor=by.name, detail=detail)
 
 
-def withdraw(db: Database, *, document_id: int, by: Credentials) -> State:
+def withdraw(db: Database, *, document_id: int, by: Identity) -> State:
     """撤销: the drafter ends a document that has not been signed."""
     refused = {"actor": by.name, "action": "withdraw_refused", "document_id": document_id}
     with audit_log.refusals_audited(db, **refused), db.transaction() as session:

@@ -2,17 +2,16 @@
 a unit's 工作信息 and its 推送 / 采用.
 
 The command line (gongwen plan / info) and the flows (receive-plan, submit-work-info,
-mark-work-info) both call these. The 经办人 is named (``by``) or, when nobody is, the
-system records it; a named person must be in the directory, and a name that is not is
-refused and audited (``<action>_refused``). These names carry no PIN yet: they are
-recorded as given (``Claimed``).
+mark-work-info) both call these. The 经办人 is proven (``by``: name and PIN on the command
+line, the person signed in at the 门户 who started the flow run) or, when nobody is, the
+system records it; a person who cannot be proven is refused and audited (``<action>_refused``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from models.identity import Claimed
+from models.identity import Identity
 from models.tables import ReceivedPlan, WorkReport, WorkYear
 from models.work import Outcome, ReportInput
 from storage import audit_log, work
@@ -21,16 +20,16 @@ from storage.directory_store import prove
 from storage.transitions import SYSTEM
 
 
-def _recorder(db: Database, by: str | None, action: str) -> str:
-    """The 经办人's name as the audit log records it: ``by`` once found in the directory, else 系统."""
+def _recorder(db: Database, by: Identity | None, action: str) -> str:
+    """The 经办人's name as the audit log records it: ``by`` once proven, else 系统."""
     if by is None:
         return SYSTEM
-    with audit_log.refusals_audited(db, actor=by, action=f"{action}_refused"), db.transaction() as session:
-        prove(session, Claimed(by), pin_required=False)
-    return by
+    with audit_log.refusals_audited(db, actor=by.name, action=f"{action}_refused"), db.transaction() as session:
+        prove(session, by)
+    return by.name
 
 
-def open_year(db: Database, *, year: int, notice_id: int, plans_due: dt.date, by: str | None = None) -> WorkYear:
+def open_year(db: Database, *, year: int, notice_id: int, plans_due: dt.date, by: Identity | None = None) -> WorkYear:
     """Make an issued 印发 notice the year's notice, with the plans' due date."""
     actor = _recorder(db, by, "work_year_opened")
     return work.open_year(db, year=year, notice_id=notice_id, plans_due=plans_due, actor=actor)
@@ -44,7 +43,7 @@ def receive_plan(
     received_on: dt.date,
     title: str | None,
     today: dt.date,
-    by: str | None = None,
+    by: Identity | None = None,
 ) -> ReceivedPlan:
     """收文: 签收 and 登记 a unit's annual plan with the next 收文编号."""
     actor = _recorder(db, by, "plan_received")
@@ -53,13 +52,13 @@ def receive_plan(
     )
 
 
-def submit_report(db: Database, *, report: ReportInput, today: dt.date, by: str | None = None) -> WorkReport:
+def submit_report(db: Database, *, report: ReportInput, today: dt.date, by: Identity | None = None) -> WorkReport:
     """Record a unit's 工作信息."""
     return work.submit_report(db, report=report, actor=_recorder(db, by, "report_submitted"), today=today)
 
 
 def mark_report(
-    db: Database, *, report_id: int, outcome: Outcome, on: dt.date, today: dt.date, by: str | None = None
+    db: Database, *, report_id: int, outcome: Outcome, on: dt.date, today: dt.date, by: Identity | None = None
 ) -> WorkReport:
     """推送 or 采用 of a report."""
     actor = _recorder(db, by, f"report_{outcome.value}")

@@ -31,6 +31,7 @@ from actions import annual_work, work_records
 from flows import artifacts, work_artifacts
 from flows.runtime import services
 from flows.served_names import LIFECYCLE
+from flows.starts import started_by_if_any
 from models.lifecycle import State
 from models.work import (
     AssessmentRules,
@@ -111,7 +112,6 @@ def receive_plan(
     year: int | None = None,
     received_on: dt.date | None = None,
     title: str | None = None,
-    registrar: str | None = None,
 ) -> dict:
     """收文: 签收 and 登记 of a unit's annual 宣传工作方案 with a 收文编号; who has sent theirs, as a table.
 
@@ -120,23 +120,23 @@ def receive_plan(
         year: 年度（默认今年）
         received_on: 收文日期（默认今天）
         title: 来文标题（默认「单位+年度+宣传工作方案」）
-        registrar: 登记人
     """
     year = year or _this_year()
-    row = register_plan(year, sender, received_on or transitions.today(), title, registrar)
+    row = register_plan(year, sender, received_on or transitions.today(), title)
     show_returns(year)
     return row
 
 
 @task(name="收文登记", cache_policy=NO_CACHE)
-def register_plan(year: int, sender: str, received_on: dt.date, title: str | None, registrar: str | None) -> dict:
+def register_plan(year: int, sender: str, received_on: dt.date, title: str | None) -> dict:
+    """The 登记人 is whoever started the run at the 门户 (flows.starts)."""
     row = work_records.receive_plan(
         services().db,
         year=year,
         sender=sender,
         received_on=received_on,
         title=title,
-        by=registrar,
+        by=started_by_if_any("plan_received_refused"),
         today=transitions.today(),
     )
     return {"number": row.number, "sender": row.sender, "received_on": str(row.received_on)}
@@ -187,7 +187,6 @@ def submit_work_info(
     date: dt.date,
     channel: ReportChannel = ReportChannel.EMAIL,
     year: int | None = None,
-    recorder: str | None = None,
 ) -> dict:
     """工作信息: record a unit's report (unit, title, date, channel) for the year's 通报 and 考核.
 
@@ -197,18 +196,19 @@ def submit_work_info(
         date: 报送日期
         channel: 报送渠道
         year: 年度（默认报送日期所在年度）
-        recorder: 登记人
     """
     data = {"year": year or date.year, "unit": unit, "title": title, "date": date, "channel": channel}
-    report_id = record_report(data, recorder)
+    report_id = record_report(data)
     show_reports(data["year"])
     return {"id": report_id}
 
 
 @task(name="登记工作信息", cache_policy=NO_CACHE)
-def record_report(data: dict, recorder: str | None) -> int:
+def record_report(data: dict) -> int:
+    """The 登记人 is whoever started the run at the 门户 (flows.starts)."""
     report = parse_report(data)
-    row = work_records.submit_report(services().db, report=report, by=recorder, today=transitions.today())
+    by = started_by_if_any("report_submitted_refused")
+    row = work_records.submit_report(services().db, report=report, by=by, today=transitions.today())
     return row.id
 
 
@@ -222,7 +222,6 @@ def mark_work_info(
     report_id: int,
     outcome: Literal["推送省办", "省简报采用", "国家网站采用"],
     on: dt.date | None = None,
-    recorder: str | None = None,
 ) -> dict:
     """推送 of a 工作信息 to the province by the office, or its 采用 by 省领导小组办公室工作简报 or
     中国打击侵权假冒工作网 (only of one the office forwarded).
@@ -231,17 +230,18 @@ def mark_work_info(
         report_id: 工作信息编号
         outcome: 推送省办（市领导小组办公室推送省领导小组办公室）、省简报采用、国家网站采用
         on: 日期（默认今天）
-        recorder: 登记人
     """
-    year = mark(report_id, outcome, on or transitions.today(), recorder)
+    year = mark(report_id, outcome, on or transitions.today())
     show_reports(year)
     return {"id": report_id, "outcome": _OUTCOMES[outcome].value}
 
 
 @task(name="推送或采用", cache_policy=NO_CACHE)
-def mark(report_id: int, outcome: str, on: dt.date, recorder: str | None) -> int:
+def mark(report_id: int, outcome: str, on: dt.date) -> int:
+    """The 登记人 is whoever started the run at the 门户 (flows.starts)."""
+    by = started_by_if_any(f"report_{_OUTCOMES[outcome].value}_refused")
     row = work_records.mark_report(
-        services().db, report_id=report_id, outcome=_OUTCOMES[outcome], on=on, by=recorder, today=transitions.today()
+        services().db, report_id=report_id, outcome=_OUTCOMES[outcome], on=on, by=by, today=transitions.today()
     )
     return row.year
 

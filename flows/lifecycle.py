@@ -3,9 +3,10 @@
 ``document_lifecycle`` carries one document from 送审 to 归档. At each review step
 (核稿, every 会签 party in any order, 签发) the run suspends with a form
 (flows.forms) and waits for a person's answer in the Prefect UI, or from
-``gongwen decide``. The answer is applied by the same action the command line
-calls without a server (actions.deciding, actions.drafting: the person and PIN,
-the role, the step); a refused answer is audited by that action and the run
+``gongwen decide``, through the 门户, which stamps it with the signed-in person. The
+answer is applied by the same action the command line calls without a server
+(actions.deciding, actions.drafting: the person, the role, the step), as the person
+the verified stamp names; a refused answer is audited by that action and the run
 suspends again for the same step. Each answer's outcome is the step's persisted
 result and is published as the run input ``outcome-answer-N``, which is how the
 person's client learns what became of the answer. A 退回修改 sends the draft
@@ -23,14 +24,15 @@ run again; it looks those results up in the result store without starting the
 forms' tasks again, and does not bind the document again once it has suspended
 (the binding comes before the first form). The issuing steps are persisted,
 idempotent tasks too, so resuming, retrying or restarting after a crash never
-takes a second number or writes a second package. Once an answer is applied its PIN is blanked in the stored input.
+takes a second number or writes a second package. An answer holds no secret: who gave it is the
+person signed in at the 门户, named with the gateway's stamp (models.stamps), never a PIN.
 """
 
 from __future__ import annotations
 
 import contextvars
 import itertools
-import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
@@ -40,17 +42,19 @@ from prefect import flow, task
 from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
-from prefect.input import create_flow_run_input, delete_flow_run_input, read_flow_run_input
+from prefect.input import create_flow_run_input, read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
 from prefect.results import get_result_store
 from prefect.runtime import flow_run
 
-from actions import deciding, drafting
+from actions import answering, deciding, drafting
 from flows import artifacts, steps
 from flows.forms import form_for
 from flows.runtime import services
+from flows.starts import started_by
+from models import stamps
 from models.errors import InputError, NotAllowed, as_record
-from models.identity import Credentials
+from models.identity import SignedIn
 from models.lifecycle import Action, State
 from models.spec import parse_spec
 from storage import archiving, documents, review
@@ -77,11 +81,10 @@ def document_lifecycle(document_id: int) -> str:
         now = review.stage(services().db, document_id=document_id)
         if not now.waiting:
             break
-        if key in pause_keys:
-            answer = read_flow_run_input(keyset_from_base_key(f"suspended-{key}")["response"])
-        else:
-            form = suspend_flow_run(wait_for_input=form_for(now, _current_spec(now)), key=key, timeout=None)
-            answer = {**form.model_dump(), "pin": form.pin.get_secret_value()}
+        if key not in pause_keys:
+            suspend_flow_run(wait_for_input=form_for(now, _current_spec(now)), key=key, timeout=None)
+        # the answer as stored (its stamp, and so its person, lies beside it: answer_step)
+        answer = read_flow_run_input(keyset_from_base_key(f"suspended-{key}")["response"])
         answer_step(document_id, index, answer, key)
     if now.state is State.WITHDRAWN:
         return "已撤销"
@@ -130,13 +133,16 @@ def issue_steps(document_id: int) -> tuple[str, str]:
 
 @task(name="登记流程运行", persist_result=True)
 def attach(document_id: int, run_id: str) -> str:
-    """Bind the document to this run (送审 a draft never submitted, by its drafter as named on the draft
-    form); refused while another run that has not finished carries the document, so one document never
-    has two runs waiting on forms."""
+    """Bind the document to this run; a draft never submitted is 送审 by the person who started the run at
+    the 门户 (flows.starts: only its drafter may). Refused while another run that has not finished
+    carries the document, so one document never has two runs waiting on forms."""
     db = services().db
     carrier = review.bound_run(db, document_id=document_id)
     if carrier not in (None, run_id) and not _finished(carrier):
         raise NotAllowed(f"公文 {document_id} 已由流程运行 {carrier} 办理，本运行不再办理", "document_id")
+    now = review.stage(db, document_id=document_id)
+    if now.state is State.DRAFT and now.round == 0:
+        drafting.submit(db, document_id=document_id, by=started_by("submit_refused"))
     return review.attach_run(db, document_id=document_id, flow_run_id=run_id).value
 
 
@@ -164,36 +170,47 @@ def _applied(key: str) -> bool:
 
 @task(name="审核", persist_result=True, cache_key_fn=_answer_key)
 def answer_step(document_id: int, index: int, answer: dict, key: str) -> dict:
-    """Apply one answer from a form through the same action the command line calls; its outcome —
-    accepted (the state it led to) or refused (the error, audited by the action) — is this step's
-    persisted result and is published beside the form as ``outcome-<key>``, where the person's client
-    (gongwen decide, revise, withdraw) reads it."""
+    """Apply one answer from a form through the same action the command line calls, as the person the
+    门户's stamp on it names (actions.answering.signed_in: an answer without a valid stamp is refused);
+    its outcome — accepted (the state it led to) or refused (the error, audited by the action) — is this
+    step's persisted result and is published beside the form as ``outcome-<key>``, where the person's
+    client (gongwen decide, revise, withdraw) reads it."""
+    db = services().db
+    target = stamps.answer_target(str(flow_run.id), key)
     try:
-        outcome = apply_answer(document_id, answer)
-    finally:
-        _blank_pin(key, answer)  # first: whatever happens next, the PIN no longer sits in the stored answer
+        by = answering.signed_in(
+            db,
+            services().stamp_key,
+            document_id=document_id,
+            target=target,
+            answer=answer,
+            stamp=read_flow_run_input(stamps.input_key(key)),  # None if there is none
+            now=time.time(),
+        )
+        outcome = apply_answer(document_id, answer, by)
+    except (NotAllowed, InputError) as refusal:
+        outcome = {"accepted": False, "error": as_record(refusal)}
     _publish(f"outcome-{key}", outcome)
     show_review(document_id)
     return outcome
 
 
-def apply_answer(document_id: int, answer: dict) -> dict:
-    """An answer of a 审核单 (``verdict``) or a 修改单 (``action``) applied by its action; the outcome record."""
+def apply_answer(document_id: int, answer: dict, by: SignedIn) -> dict:
+    """An answer of a 审核单 (``verdict``) or a 修改单 (``action``) applied by its action; the outcome record
+    (a refusal is raised, audited by the action)."""
     db = services().db
-    by = Credentials(answer["person"], answer["pin"])
-    try:
-        if "verdict" in answer:
-            approve = answer["verdict"] == Action.APPROVE.label
-            decided = deciding.decide(db, document_id=document_id, by=by, approve=approve, opinion=answer["opinion"])
-            return {"accepted": True, "state": decided.state.value, "step": decided.step, "pending": decided.pending}
-        if answer["action"] == review.RESUBMIT:
-            spec, _ = parse_spec(answer["spec"])
-            state = drafting.revise(db, document_id=document_id, spec=spec, by=by, note=answer["note"])
-        else:
-            state = drafting.withdraw(db, document_id=document_id, by=by)
-        return {"accepted": True, "state": state.value}
-    except (NotAllowed, InputError) as refusal:
-        return {"accepted": False, "error": as_record(refusal)}
+    if "verdict" in answer:
+        approve = answer["verdict"] == Action.APPROVE.label
+        decided = deciding.decide(
+            db, document_id=document_id, by=by, approve=approve, opinion=answer.get("opinion", "")
+        )
+        return {"accepted": True, "state": decided.state.value, "step": decided.step, "pending": decided.pending}
+    if answer["action"] == review.RESUBMIT:
+        spec, _ = parse_spec(answer["spec"])
+        state = drafting.revise(db, document_id=document_id, spec=spec, by=by, note=answer.get("note", ""))
+    else:
+        state = drafting.withdraw(db, document_id=document_id, by=by)
+    return {"accepted": True, "state": state.value}
 
 
 def _publish(key: str, value: dict) -> None:
@@ -203,17 +220,6 @@ def _publish(key: str, value: dict) -> None:
     except httpx.HTTPStatusError as error:
         if error.response.status_code != httpx.codes.CONFLICT:
             raise
-
-
-def _blank_pin(key: str, answer: dict) -> None:
-    """Replace the stored answer with one whose PIN is blanked."""
-    response = keyset_from_base_key(f"suspended-{key}")["response"]
-    delete_flow_run_input(response)
-    create_flow_run_input(response, {**_json_ready(answer), "pin": "******"})
-
-
-def _json_ready(answer: dict) -> dict:
-    return json.loads(json.dumps(answer, default=str, ensure_ascii=False))
 
 
 def show_review(document_id: int) -> None:

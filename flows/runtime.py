@@ -31,8 +31,9 @@ ENTRY_POINT_GROUP = "gongwen.services"
 class Services:
     """What orchestration needs: the database, the archive (归档) store and its lock mode,
     a factory for the 核发 channel (a fresh one per dispatch, closed after it), the mail
-    options, the 催办 policy, the makers of download links at the 门户, and optionally a
-    PDF converter kept open across documents."""
+    options, the 催办 policy, the makers of download links at the 门户, optionally a
+    PDF converter kept open across documents, and the key that verifies the 门户's stamps on answers
+    and starts (none: every answer and start is refused)."""
 
     db: Database
     archive_store: ArchiveStore
@@ -43,6 +44,7 @@ class Services:
     chase: ChasePolicy
     links: DownloadLinks | None = field(default=None, repr=False)  # None: artifacts without file links
     converter: PdfConverter | None = None
+    stamp_key: bytes | None = field(default=None, repr=False)  # verifies the 门户's stamps (models.stamps)
 
 
 _factory: Callable[[], Services] | None = None

@@ -177,6 +177,7 @@ class App:
             chase=self.chase_policy,
             links=self.download_links,
             converter=self.converter_client(),
+            stamp_key=self.secret_key,
         )
 
 

@@ -80,11 +80,11 @@ def draft(ctx: commands.Context, spec: Path, name: str, pin: str) -> None:
 @cli.command()
 @DOC
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("--as", "name", required=True, help="拟稿人")
-@click.option("--pin", required=True, help="拟稿人的 PIN")
+@click.option("--as", "name", default=None, help="拟稿人（经门户办理时为登录者本人，可省略）")
+@click.option("--pin", default=None, help="拟稿人的 PIN（无服务器时必填）")
 @click.option("--note", default="", help="修改说明")
 @click.pass_obj
-def revise(ctx: commands.Context, doc: int, spec: Path, name: str, pin: str, note: str) -> None:
+def revise(ctx: commands.Context, doc: int, spec: Path, name: str | None, pin: str | None, note: str) -> None:
     """修改草稿（形成新的版本）；退回修改的草稿随即重新送审。"""
     commands.revise(ctx, doc, spec, name, pin, note)
 
@@ -99,10 +99,10 @@ def show(ctx: commands.Context, doc: int) -> None:
 
 @cli.command()
 @DOC
-@click.option("--as", "name", required=True, help="拟稿人")
-@click.option("--pin", required=True, help="拟稿人的 PIN")
+@click.option("--as", "name", default=None, help="拟稿人（经门户办理时为登录者本人，可省略）")
+@click.option("--pin", default=None, help="拟稿人的 PIN（无服务器时必填）")
 @click.pass_obj
-def submit(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
+def submit(ctx: commands.Context, doc: int, name: str | None, pin: str | None) -> None:
     """送审：草稿进入核稿。"""
     commands.submit(ctx, doc, name, pin)
 
@@ -117,12 +117,14 @@ def resume(ctx: commands.Context, doc: int) -> None:
 
 @cli.command()
 @DOC
-@click.option("--as", "name", required=True, help="审核人")
-@click.option("--pin", required=True, help="审核人的 PIN")
+@click.option("--as", "name", default=None, help="审核人（经门户办理时为登录者本人，可省略）")
+@click.option("--pin", default=None, help="审核人的 PIN（无服务器时必填）")
 @click.option("--approve/--return", "approve", default=None, help="同意 / 退回修改")
 @click.option("--opinion", default="", help="意见")
 @click.pass_obj
-def decide(ctx: commands.Context, doc: int, name: str, pin: str, approve: bool | None, opinion: str) -> None:
+def decide(
+    ctx: commands.Context, doc: int, name: str | None, pin: str | None, approve: bool | None, opinion: str
+) -> None:
     """核稿、会签或签发：同意或退回修改。"""
     if approve is None:
         raise click.UsageError("请指定 --approve（同意）或 --return（退回修改）")
@@ -131,10 +133,10 @@ def decide(ctx: commands.Context, doc: int, name: str, pin: str, approve: bool |
 
 @cli.command()
 @DOC
-@click.option("--as", "name", required=True, help="拟稿人")
-@click.option("--pin", required=True, help="拟稿人的 PIN")
+@click.option("--as", "name", default=None, help="拟稿人（经门户办理时为登录者本人，可省略）")
+@click.option("--pin", default=None, help="拟稿人的 PIN（无服务器时必填）")
 @click.pass_obj
-def withdraw(ctx: commands.Context, doc: int, name: str, pin: str) -> None:
+def withdraw(ctx: commands.Context, doc: int, name: str | None, pin: str | None) -> None:
     """撤销尚未签发的公文。"""
     commands.withdraw(ctx, doc, name, pin)
 

@@ -7,7 +7,6 @@ writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +23,7 @@ from gongwen.demo import run_demo
 from gongwen.desk import Desk
 from gongwen.files import read_yaml, write_files
 from gongwen.gateway.serving import gateway_config, serve_in_thread
+from gongwen.keys import prefect_auth_string
 from gongwen.output import Output
 from gongwen.server import prefect_environment, running_prefect_server, serve_deployments
 from gongwen.settings import load_settings
@@ -95,14 +95,13 @@ def draft(ctx: Context, path: Path, name: str, pin: str) -> None:
     ctx.out.done({"id": document.id, "warnings": warnings}, f"已创建草稿，编号 {document.id}：{document.title}")
 
 
-def revise(ctx: Context, doc: int, path: Path, name: str, pin: str, note: str) -> None:
+def revise(ctx: Context, doc: int, path: Path, name: str | None, pin: str | None, note: str) -> None:
     """修改 a 草稿 (after 退回修改: with 重新送审); for a document carried by a lifecycle run, by its 修改单."""
     spec, _ = _read_spec(ctx, path)
     db = ctx.app.db
-    by = Credentials(name, pin)
-    here = functools.partial(drafting.revise, db, document_id=doc, spec=spec, by=by, note=note)
-    answer = {"action": review.RESUBMIT, "person": name, "pin": pin, "note": note, "spec": spec.model_dump(mode="json")}
-    now = _through_run(ctx, doc, answer, here)
+    here = lambda: drafting.revise(db, document_id=doc, spec=spec, by=_proven(name, pin), note=note)  # noqa: E731
+    answer = {"action": review.RESUBMIT, "note": note, "spec": spec.model_dump(mode="json")}
+    now, _ = _through_run(ctx, doc, answer, here, name)
     resubmitted = f"并重新送审，当前：{now.state.label}，待 {'、'.join(now.eligible)} 办理" if now.round else ""
     ctx.out.done(
         {"id": doc, "version": now.version, "state": now.state.value, "round": now.round},
@@ -110,16 +109,35 @@ def revise(ctx: Context, doc: int, path: Path, name: str, pin: str, note: str) -
     )
 
 
-def _through_run(ctx: Context, doc: int, answer: dict, here) -> review.ReviewStage:
-    """Apply a person's action: by answering the form of the lifecycle run that carries the document
-    (which applies it with the same action), else ``here``; the document's stage afterwards."""
+def _proven(name: str | None, pin: str | None) -> Credentials:
+    """The person of a command without a server: name and PIN, both required."""
+    if name is None or pin is None:
+        raise InputError("没有经门户办理时须给出 --as 与 --pin", "--pin" if name else "--as")
+    return Credentials(name, pin)
+
+
+def _signed_in(desk: Desk, name: str | None) -> str:
+    """The person a command acts as through the 门户: the desk's signed-in person; ``--as``, if given, must
+    name them."""
+    person = desk.whoami()
+    if name is not None and name != person:
+        raise InputError(f"登录门户的是「{person}」，与 --as「{name}」不符", "--as")
+    return person
+
+
+def _through_run(ctx: Context, doc: int, answer: dict, here, name: str | None) -> tuple[review.ReviewStage, str]:
+    """Apply a person's action: by answering, through the 门户, the form of the lifecycle run that carries
+    the document (which applies it with the same action), else ``here``; the document's stage afterwards
+    and who acted."""
     db = ctx.app.db
     run_id = review.bound_run(db, document_id=doc)
     if run_id is None:
         here()
-    else:
-        lifecycle.answer_form(db, _required_desk(ctx, doc), run_id, document_id=doc, answer=answer, here=here)
-    return review.stage(db, document_id=doc)
+        return review.stage(db, document_id=doc), name
+    desk = _required_desk(ctx, doc)
+    person = _signed_in(desk, name)
+    lifecycle.answer_form(db, desk, run_id, document_id=doc, answer=answer, person=person, here=here)
+    return review.stage(db, document_id=doc), person
 
 
 def show(ctx: Context, doc: int) -> None:
@@ -162,21 +180,15 @@ def show(ctx: Context, doc: int) -> None:
     ctx.out.done(data, "\n".join(lines))
 
 
-def submit(ctx: Context, doc: int, name: str, pin: str) -> None:
-    """送审; with a Prefect server configured, the document's lifecycle run then carries it."""
-    here = functools.partial(drafting.submit, ctx.app.db, document_id=doc, by=Credentials(name, pin))
+def submit(ctx: Context, doc: int, name: str | None, pin: str | None) -> None:
+    """送审; with a Prefect server configured, through the 门户: the document's lifecycle run carries it."""
+    here = lambda: drafting.submit(ctx.app.db, document_id=doc, by=_proven(name, pin))  # noqa: E731
     with ctx.app.db.transaction() as session:
         document = documents.get(session, document_id=doc)
         returned, spec = document.round > 0 and document.state == State.DRAFT, documents.spec_of(document)
     if returned and document.flow_run_id is not None:  # a returned draft: its run's 修改单 takes the 重新送审
-        answer = {
-            "action": review.RESUBMIT,
-            "person": name,
-            "pin": pin,
-            "note": "",
-            "spec": spec.model_dump(mode="json"),
-        }
-        now = _through_run(ctx, doc, answer, here)
+        answer = {"action": review.RESUBMIT, "note": "", "spec": spec.model_dump(mode="json")}
+        now, _ = _through_run(ctx, doc, answer, here, name)
         ctx.out.done({"id": doc, "state": now.state.value}, f"公文 {doc} 已送审，当前：{now.state.label}")
         return
     desk = _desk(ctx)
@@ -184,13 +196,14 @@ def submit(ctx: Context, doc: int, name: str, pin: str) -> None:
         state = here()
         ctx.out.done({"id": doc, "state": state.value}, f"公文 {doc} 已送审，当前：{state.label}")
         return
-    run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc, submit=here)
+    _signed_in(desk, name)
+    run_id, now = lifecycle.start(ctx.app.db, desk, document_id=doc)
     if now is None:
         with ctx.app.db.transaction() as session:
             state = State(documents.get(session, document_id=doc).state)
         ctx.out.done(
             {"id": doc, "state": state.value, "flow_run_id": run_id, "waiting_for": [], "run_started": False},
-            f"公文 {doc} 已送审，交流程运行 {run_id} 办理；服务器繁忙，{desk.timeout:.0f} 秒内该运行尚未显示第一张表单，"
+            f"公文 {doc} 已交流程运行 {run_id} 送审；服务器繁忙，{desk.timeout:.0f} 秒内该运行尚未显示第一张表单，"
             f"它会接着办理（可用 gongwen show {doc} 或在 Prefect 界面查看）",
         )
         return
@@ -206,40 +219,50 @@ def submit(ctx: Context, doc: int, name: str, pin: str) -> None:
     )
 
 
-def decide(ctx: Context, doc: int, name: str, pin: str, approve: bool, opinion: str) -> None:
+def decide(ctx: Context, doc: int, name: str | None, pin: str | None, approve: bool, opinion: str) -> None:
     """核稿 / 会签 / 签发; for a document carried by a lifecycle run, by answering the run's form."""
     db = ctx.app.db
-    by = Credentials(name, pin)
-    here = functools.partial(deciding.decide, db, document_id=doc, by=by, approve=approve, opinion=opinion)
+    here = lambda: deciding.decide(db, document_id=doc, by=_proven(name, pin), approve=approve, opinion=opinion)  # noqa: E731
     verdict = (Action.APPROVE if approve else Action.RETURN).label
     step = review.stage(db, document_id=doc).step
-    now = _through_run(ctx, doc, {"verdict": verdict, "opinion": opinion, "person": name, "pin": pin}, here)
+    now, person = _through_run(ctx, doc, {"verdict": verdict, "opinion": opinion}, here, name)
     pending = now.eligible if now.step == step else ()
     waiting = f"，尚待：{'、'.join(pending)}" if pending else ""
     ctx.out.done(
         {"id": doc, "step": step, "state": now.state.value, "pending": list(pending)},
-        f"{name} {step}：{verdict}。公文 {doc} 当前：{now.state.label}{waiting}",
+        f"{person} {step}：{verdict}。公文 {doc} 当前：{now.state.label}{waiting}",
     )
 
 
 def resume(ctx: Context, doc: int) -> None:
-    """继续办理 a document whose lifecycle run stopped without finishing."""
+    """继续办理 a document whose lifecycle run stopped without finishing (the server's own act, on its machine)."""
     db = ctx.app.db
     run_id = review.bound_run(db, document_id=doc)
     if run_id is None and review.stage(db, document_id=doc).waiting and _desk(ctx) is not None:
-        run_id, now = lifecycle.carry(db, _desk(ctx), document_id=doc)  # submitted while the server was down
+        run_id, now = lifecycle.carry(db, _server_desk(ctx), document_id=doc)  # submitted while the server was down
         text = f"公文 {doc} 已交流程运行 {run_id} 办理" + (f"，当前：{now.state.label}" if now else "")
         ctx.out.done({"id": doc, "flow_run_id": run_id, "message": text}, text)
         return
     if run_id is None:
         raise InputError(f"公文 {doc} 没有流程运行；可直接用 gongwen issue / distribute 继续办理", "DOC")
-    text = lifecycle.resume(db, _required_desk(ctx, doc), run_id, document_id=doc)
+    _required_desk(ctx, doc)  # a server is configured
+    text = lifecycle.resume(db, _server_desk(ctx), run_id, document_id=doc)
     ctx.out.done({"id": doc, "flow_run_id": run_id, "message": text}, text)
 
 
 def _desk(ctx: Context) -> Desk | None:
     settings = ctx.app.settings
     return Desk(settings.prefect_api_url, timeout=settings.wait_seconds) if settings.prefect_api_url else None
+
+
+def _server_desk(ctx: Context) -> Desk:
+    """The server's own client, on its machine: the Prefect server at GONGWEN_SERVER_PORT with the home's
+    auth string (gongwen.keys) — for what the server does itself (ending a run whose document was
+    withdrawn), which no person's session may."""
+    settings = ctx.app.settings
+    auth = prefect_auth_string(settings.home.resolve(), os.environ.get("PREFECT_API_AUTH_STRING"))
+    url = f"http://127.0.0.1:{settings.server_port}/api"
+    return Desk(url, timeout=settings.wait_seconds, auth_string=auth)
 
 
 def _required_desk(ctx: Context, doc: int) -> Desk:
@@ -251,13 +274,13 @@ def _required_desk(ctx: Context, doc: int) -> Desk:
     return desk
 
 
-def withdraw(ctx: Context, doc: int, name: str, pin: str) -> None:
+def withdraw(ctx: Context, doc: int, name: str | None, pin: str | None) -> None:
     """撤销; a lifecycle run that carried the document waiting on a 审核单 is ended with it."""
-    here = functools.partial(drafting.withdraw, ctx.app.db, document_id=doc, by=Credentials(name, pin))
-    now = _through_run(ctx, doc, {"action": "撤销", "person": name, "pin": pin, "note": ""}, here)
+    here = lambda: drafting.withdraw(ctx.app.db, document_id=doc, by=_proven(name, pin))  # noqa: E731
+    now, _ = _through_run(ctx, doc, {"action": "撤销", "note": ""}, here, name)
     run_id = review.bound_run(ctx.app.db, document_id=doc)
     if run_id is not None:  # withdrawn while its run waited on a 审核单: that run has nothing left to do
-        desk = _required_desk(ctx, doc)
+        desk = _server_desk(ctx)
         if desk.state(run_id).is_paused():
             desk.cancel(run_id, "公文已撤销")
     ctx.out.done({"id": doc, "state": now.state.value}, f"公文 {doc} 已撤销")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from models.errors import InputError, ServiceUnavailable, StillWaiting
+from models.errors import InputError, RefusedDecision, ServiceUnavailable, StillWaiting
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,17 @@ class WaitingForm:
     schema: dict[str, Any]
     description: str
 
-    def choices(self, field: str) -> list[str]:
-        """The allowed values of a choice field (审核人, 结论)."""
-        spec = self.schema["properties"][field]
-        return list(spec["enum"]) if "enum" in spec else [spec["const"]] if "const" in spec else []
-
 
 class Desk:
     """A Prefect API client for the people who work on documents."""
 
-    def __init__(self, api_url: str, *, timeout: float = 120.0, auth_string: str | None = None) -> None:
+    def __init__(
+        self, api_url: str, *, timeout: float = 120.0, auth_string: str | None = None, api_key: str | None = None
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
         self.auth_string = auth_string  # the Prefect server's, for a client on its machine; else the setting
+        self.api_key = api_key  # a 门户 session token (the person's desk); else PREFECT_API_KEY
         self._local = threading.local()
 
     def _client(self):
@@ -50,10 +48,12 @@ class Desk:
             from prefect.client.orchestration import SyncPrefectClient
             from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
 
+            token = self.api_key or PREFECT_API_KEY.value()
             client = SyncPrefectClient(
                 self.api_url,
-                auth_string=self.auth_string or PREFECT_API_AUTH_STRING.value(),
-                api_key=PREFECT_API_KEY.value(),
+                # a person's desk carries their token only, never the server's auth string
+                auth_string=None if token else self.auth_string or PREFECT_API_AUTH_STRING.value(),
+                api_key=token,
             )
             client.__enter__()
             self._local.client = client
@@ -67,12 +67,18 @@ class Desk:
             client.__exit__(None, None, None)
 
     def _call(self, work):
-        """Run ``work(client)`` against this desk's server; an unreachable server is ServiceUnavailable."""
+        """Run ``work(client)`` against this desk's server; an unreachable server is ServiceUnavailable, a
+        refusal of the 门户 (401, 403) RefusedDecision with its reason and field."""
         import httpx
         from prefect.exceptions import ObjectNotFound
 
         try:
             return work(self._client())
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code not in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+                raise
+            refusal = _json(error.response.text or "{}") or {}
+            raise RefusedDecision(refusal.get("detail") or "门户拒绝了该请求", refusal.get("field") or "as") from None
         except (OSError, httpx.TransportError) as error:
             self.close()  # a new connection next time
             raise ServiceUnavailable(f"无法连接 Prefect 服务器 {self.api_url}：{error}") from None
@@ -80,6 +86,15 @@ class Desk:
             raise ServiceUnavailable(
                 f"Prefect 服务器 {self.api_url} 上没有所需的部署或流程运行（是否由 gongwen server 启动？）"
             ) from None
+
+    def whoami(self) -> str:
+        """The name of the person this desk's token signed in (``GET /gateway/whoami`` at the 门户)."""
+        return self._call(lambda client: _json(client._client.get(self._gateway("whoami")).raise_for_status().text))[
+            "name"
+        ]
+
+    def _gateway(self, route: str) -> str:
+        return self.api_url.removesuffix("/api") + f"/gateway/{route}"
 
     def deployment(self, name: str) -> str:
         """The id of a deployment the server serves (ServiceUnavailable if the server cannot be reached)."""

@@ -185,7 +185,11 @@ def spawn_server(home: Path, port: int, *, env: Mapping[str, str] | None = None)
     alive = lambda: process.poll() is None  # noqa: E731
     auth = prefect_auth_string(home.resolve(), (env or os.environ).get("PREFECT_API_AUTH_STRING"))
     desk = Desk(PrefectServer(port).api_url, timeout=START_TIMEOUT, auth_string=auth)
-    if not desk.wait_for_deployments(tuple(deployment_names()), alive=alive) or not alive():
+    try:
+        ready = desk.wait_for_deployments(tuple(deployment_names()), alive=alive) and alive()
+    except ServiceUnavailable:  # not ready in time: stopped, not left running behind the caller
+        ready = False
+    if not ready:
         stop_server(process)
         raise ServiceUnavailable(f"gongwen server 未能启动：\n{log.read_text(errors='replace')[-3000:]}")
     return process

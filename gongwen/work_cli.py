@@ -10,15 +10,32 @@ assess YEAR -o FILE.csv [--rules FILE]                           各县（区）
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import click
 
 from gongwen import work_commands
+from models.errors import InputError
+from models.identity import Credentials
 
 DATE = click.DateTime(["%Y-%m-%d"])
 YEAR = click.IntRange(2000, 2100)
-AS = click.option("--as", "name", default=None, help="经办人（目录中的人员，记入审计日志）")
+
+
+def AS(command):
+    """``--as NAME --pin PIN``: the 经办人, proven by their PIN (both or neither: without them the system
+    records it), given to the command as ``name`` (Credentials or None)."""
+
+    @click.option("--pin", default=None, help="经办人的 PIN")
+    @click.option("--as", "as_name", default=None, help="经办人（目录中的人员，记入审计日志）")
+    @functools.wraps(command)
+    def proven(*args, as_name: str | None = None, pin: str | None = None, **kwargs):
+        if (as_name is None) != (pin is None):
+            raise InputError("--as 与 --pin 须一同给出", "--pin" if pin is None else "--as")
+        return command(*args, name=Credentials(as_name, pin) if as_name else None, **kwargs)
+
+    return proven
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
@@ -48,7 +65,7 @@ def plan_draft(ctx, year: int, due, national_title: str | None, national_ref: st
 @click.option("--due", type=DATE, required=True, help="各单位报送年度方案的期限")
 @AS
 @click.pass_obj
-def plan_open(ctx, year: int, notice: str, due, name: str | None) -> None:
+def plan_open(ctx, year: int, notice: str, due, name: Credentials | None) -> None:
     """指定 YEAR 年度的印发通知（在 gongwen 之外拟稿的，如种子通知）及方案报送期限。"""
     work_commands.plan_open(ctx, year, notice, _day(due), name)
 
@@ -65,7 +82,7 @@ def receive() -> None:
 @click.option("--title", help="来文标题")
 @AS
 @click.pass_obj
-def receive_plan(ctx, sender: str, year: int | None, on, title: str | None, name: str | None) -> None:
+def receive_plan(ctx, sender: str, year: int | None, on, title: str | None, name: Credentials | None) -> None:
     """签收并登记 SENDER 报送的年度方案，编收文编号。"""
     work_commands.receive_plan(ctx, sender, year, _day(on), title, name)
 
@@ -109,7 +126,9 @@ def info() -> None:
 @click.option("--year", type=YEAR, help="年度（默认报送日期所在年度）")
 @AS
 @click.pass_obj
-def info_submit(ctx, unit: str, title: str, date: str, channel: str, year: int | None, name: str | None) -> None:
+def info_submit(
+    ctx, unit: str, title: str, date: str, channel: str, year: int | None, name: Credentials | None
+) -> None:
     """登记一条工作信息，输出其编号。"""
     work_commands.info_submit(ctx, unit, title, date, channel, year, name)
 
@@ -134,7 +153,7 @@ def _marking(command):
 
 @info.command("forward")
 @_marking
-def info_forward(ctx, report: int, on, name: str | None) -> None:
+def info_forward(ctx, report: int, on, name: Credentials | None) -> None:
     """市领导小组办公室将工作信息推送省领导小组办公室。"""
     work_commands.info_mark(ctx, report, work_commands.Outcome.FORWARDED, _day(on), name)
 
@@ -144,7 +163,7 @@ def info_forward(ctx, report: int, on, name: str | None) -> None:
     "--by", type=click.Choice(["province", "national"]), required=True, help="province：省简报；national：国家网站"
 )
 @_marking
-def info_adopt(ctx, report: int, by: str, on, name: str | None) -> None:
+def info_adopt(ctx, report: int, by: str, on, name: Credentials | None) -> None:
     """工作信息被省领导小组办公室工作简报或中国打击侵权假冒工作网采用。"""
     work_commands.info_adopt(ctx, report, by, _day(on), name)
 

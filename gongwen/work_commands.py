@@ -17,6 +17,7 @@ from actions import annual_work, work_records
 from doc_templates import print_document
 from gongwen.files import read_yaml
 from models.errors import InputError
+from models.identity import Credentials
 from models.work import (
     QUARTERS,
     SCORE_COLUMNS,
@@ -49,7 +50,7 @@ def plan_draft(ctx, year: int, due: dt.date | None, title: str | None, ref: str 
     )
 
 
-def plan_open(ctx, year: int, notice: str, due: dt.date, name: str | None) -> None:
+def plan_open(ctx, year: int, notice: str, due: dt.date, name: Credentials | None) -> None:
     with ctx.app.db.transaction() as session:
         document = _notice(session, notice)
     row = work_records.open_year(ctx.app.db, year=year, notice_id=document.id, plans_due=due, by=name)
@@ -65,7 +66,9 @@ def _notice(session, value: str):
     return documents.find_by_ref(session, ref=value)
 
 
-def receive_plan(ctx, sender: str, year: int | None, on: dt.date | None, title: str | None, name: str | None) -> None:
+def receive_plan(
+    ctx, sender: str, year: int | None, on: dt.date | None, title: str | None, name: Credentials | None
+) -> None:
     today = transitions.today()
     year = year or (on or today).year
     row = work_records.receive_plan(
@@ -138,7 +141,9 @@ def receive_chase(ctx, year: int, at: dt.date | None) -> None:
     )
 
 
-def info_submit(ctx, unit: str, title: str, date: str, channel: str, year: int | None, name: str | None) -> None:
+def info_submit(
+    ctx, unit: str, title: str, date: str, channel: str, year: int | None, name: Credentials | None
+) -> None:
     data = {"unit": unit, "title": title, "date": date, "channel": channel}
     if year is None:
         year = int(date[:4]) if date[:4].isdigit() else transitions.today().year
@@ -150,7 +155,7 @@ def info_submit(ctx, unit: str, title: str, date: str, channel: str, year: int |
     )
 
 
-def info_mark(ctx, report_id: int, outcome: Outcome, on: dt.date | None, name: str | None) -> None:
+def info_mark(ctx, report_id: int, outcome: Outcome, on: dt.date | None, name: Credentials | None) -> None:
     today = transitions.today()
     row = work_records.mark_report(
         ctx.app.db, report_id=report_id, outcome=outcome, on=on or today, by=name, today=today
@@ -162,7 +167,7 @@ def info_mark(ctx, report_id: int, outcome: Outcome, on: dt.date | None, name: s
     )
 
 
-def info_adopt(ctx, report_id: int, by: str, on: dt.date | None, name: str | None) -> None:
+def info_adopt(ctx, report_id: int, by: str, on: dt.date | None, name: Credentials | None) -> None:
     info_mark(ctx, report_id, _BY[by], on, name)
 
 

@@ -4,9 +4,12 @@ Every action a person takes (拟稿, 送审, 核稿/会签/签发, 修改, 撤�
 person and shows how they proved it:
 
 - ``Credentials``: the name and the person's PIN, checked against the directory's hash (the
-  command line's ``--as``/``--pin``, a 审核单's 审核人 and PIN);
-- ``Claimed``: a name given on a form that carries no proof (the draft-document Run form);
-  the audit entry says so (``proof: 声明``), and no step that needs a PIN accepts it.
+  command line's ``--as``/``--pin`` without a server);
+- ``SignedIn``: a person signed in at the 门户, whose answer or start carries the gateway's stamp
+  (models.stamps), verified by the run before it builds this; its nonce is recorded when the action
+  takes it, so a stamp is used once (``proof: 门户登录``);
+- ``Claimed``: a name given without proof — the drafter a scheduled 年度宣传工作 draft is written for;
+  the audit entry says so (``proof: 声明``), and no action accepts it as a person's proof.
 
 The PIN never leaves this object in a repr, a log line or an audit entry.
 """
@@ -28,11 +31,22 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A name given without proof (a form field); accepted only where no PIN is required."""
+    """A name given without proof (a draft a schedule writes for someone); never accepted as proof."""
 
     name: str
 
     proof = "声明"
 
 
-Identity = Credentials | Claimed
+@dataclass(frozen=True)
+class SignedIn:
+    """A name proven by sign-in at the 门户: the gateway's stamp on the answer or start, verified."""
+
+    name: str
+    nonce: str = field(repr=False)
+    target: str = ""
+
+    proof = "门户登录"
+
+
+Identity = Credentials | SignedIn | Claimed

@@ -6,8 +6,9 @@ from sqlmodel import Session, delete, select
 
 from models.directory import Agency, CounterSeed, Directory, Group, Person, RetentionRules
 from models.errors import RefusedDecision, WrongPin
-from models.identity import Credentials, Identity
+from models.identity import Credentials, Identity, SignedIn
 from models.pin import verify_pin
+from models.sign_in_tables import UsedStamp
 from models.tables import AgencyRow, GroupRow, PersonRow, RetentionRuleRow
 from storage import counters, pin_lockout
 
@@ -69,13 +70,13 @@ def find_person(session: Session, *, name: str) -> Person | None:
     return Person.model_validate(row.model_dump(exclude={"id"})) if row else None
 
 
-def prove(session: Session, who: Identity, *, pin_required: bool = True) -> Person:
+def prove(session: Session, who: Identity) -> Person:
     """身份证明: the directory's person ``who`` names, once their PIN matches the stored hash (for
     ``Credentials``); RefusedDecision if the name is unknown or the person is locked (PIN 锁定,
     storage.pin_lockout: even the right PIN is refused then), WrongPin if the PIN is wrong — counted
-    toward the lock by the caller's storage.audit_log.refusals_audited. A ``Claimed`` name is
-    only looked up, and only where the caller says no PIN is required (``pin_required=False``, 拟稿
-    on the draft-document form); anywhere else it is refused as a missing PIN."""
+    toward the lock by the caller's storage.audit_log.refusals_audited. A ``SignedIn`` person's stamp
+    (verified by the run) is taken once: its nonce is recorded in this transaction. A ``Claimed`` name
+    proves nothing and is refused."""
     person = find_person(session, name=who.name)
     if person is None:
         raise RefusedDecision(f"目录中没有人员「{who.name}」", "as")
@@ -83,6 +84,16 @@ def prove(session: Session, who: Identity, *, pin_required: bool = True) -> Pers
         pin_lockout.check_unlocked(session, name=person.name)
         if not verify_pin(who.pin, person.pin_hash):
             raise WrongPin("PIN 不正确", "pin")
-    elif pin_required:
-        raise RefusedDecision(f"「{who.name}」须提供 PIN 证明身份", "pin")
+    elif isinstance(who, SignedIn):
+        take_stamp(session, who)
+    else:
+        raise RefusedDecision(f"「{who.name}」须提供 PIN 或登录门户证明身份", "pin")
     return person
+
+
+def take_stamp(session: Session, who: SignedIn) -> None:
+    """Record the 门户签章's nonce as used (in the action's transaction); RefusedDecision if it was."""
+    if session.get(UsedStamp, who.nonce) is not None:
+        raise RefusedDecision("该门户签章已使用过（同一答复不能提交两次）", "stamp")
+    session.add(UsedStamp(nonce=who.nonce, person=who.name, target=who.target))
+    session.flush()

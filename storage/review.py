@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from models.lifecycle import STEP_OF_STATE, Action, State
+from models.lifecycle import STEP_OF_STATE, State
 from models.tables import AuditEvent, Decision, Document
 from storage import audit_log, documents, transitions
 from storage.database import Database
@@ -94,7 +94,7 @@ def _round_decisions(session: Session, document: Document) -> list[Decision]:
 
 
 def attach_run(db: Database, *, document_id: int, flow_run_id: str) -> State:
-    """Bind the document to its lifecycle run; 送审 it if it is a draft never submitted."""
+    """Bind the document to its lifecycle run; its state."""
     with db.transaction() as session:
         document = documents.get(session, document_id=document_id, lock=True)
         if document.flow_run_id != flow_run_id:
@@ -107,9 +107,6 @@ def attach_run(db: Database, *, document_id: int, flow_run_id: str) -> State:
                 document_id=document_id,
                 detail={"flow_run_id": flow_run_id},
             )
-        if document.state == State.DRAFT.value and document.round == 0:
-            document.round = 1
-            return transitions.move(session, document, Action.SUBMIT, actor=document.drafter, detail={"round": 1})
         return State(document.state)
 
 

@@ -1,5 +1,6 @@
 """The 门户 itself: every request needs a signed-in person; what they may reach is their roles'
-(models.access_policy).
+(models.access_policy); a form answer or a start of a gongwen deployment is checked with gongwen and
+stamped (gongwen.gateway.stamping) before it goes on to Prefect.
 
 - A browser is known by its session cookie, the command line by ``Authorization: Bearer <token>``
   (``gongwen login``); anyone else gets the sign-in page (a page navigation) or 401 (the API).
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from gongwen.gateway import stamping
 from gongwen.gateway.config import GatewayConfig
 from gongwen.gateway.downloads import Downloads
 from gongwen.gateway.proxy import Upstream
@@ -59,6 +61,7 @@ def create_gateway(config: GatewayConfig) -> Starlette:
 
     routes = [
         Route("/gateway/health", lambda request: PlainTextResponse("ok"), methods=["GET"]),
+        Route("/gateway/whoami", door.whoami, methods=["GET"]),
         *SignIn(config).routes(),
         Route("/gateway/files/{token}", Downloads(config, door).open, methods=["GET"]),
         WebSocketRoute("/{path:path}", door.websocket),
@@ -97,7 +100,18 @@ class Door:
         decision = access_policy.decide(visitor.roles, request.method, path.removeprefix("/api"))
         if not decision.allowed:
             return await self.refuse(visitor, request, decision.reason)
+        if decision.kind is access_policy.Kind.EMPTY:  # a list the UI asks for, not shown to this person
+            return JSONResponse([])
+        if decision.kind in (access_policy.Kind.ANSWER, access_policy.Kind.START):
+            return await stamping.stamped(self, request, visitor, decision.kind)
         return await self.upstream.forward(request)
+
+    async def whoami(self, request: Request) -> Response:
+        """Who this session's person is: their name and roles (the command line asks, after ``login``)."""
+        visitor = await run_in_threadpool(self.visitor, _token(request))
+        if visitor is None:
+            return JSONResponse({"detail": "请先登录门户"}, 401)
+        return JSONResponse({"name": visitor.name, "roles": sorted(visitor.roles)})
 
     async def websocket(self, socket: WebSocket) -> None:
         visitor = await run_in_threadpool(self.visitor, socket.cookies.get(SESSION_COOKIE))

@@ -335,3 +335,18 @@ def gongwen_worker_env(stack: Stack, shared: Path, index: int, webserver_port: i
             "PREFECT_WORKER_QUERY_SECONDS": "1",
         }
     )
+
+
+def gateway_env(stack: Stack, shared: Path) -> dict[str, str]:
+    """The gateway service's environment, here: the test databases, the Prefect server's address and the
+    home the workers share (its archive), the secrets of compose (the same GONGWEN_SECRET_KEY)."""
+    overrides = {
+        "GONGWEN_DATABASE_URL": stack.databases.gongwen_url,
+        "GONGWEN_ARCHIVE": "local",
+        "GONGWEN_MAIL": "outbox",
+        "PREFECT_API_URL": stack.api_url,
+    }
+    env = overridden(service("gateway", stack.secrets)["environment"], overrides)
+    home = stack.folder / "gateway"
+    home.mkdir(exist_ok=True)
+    return clean_environment() | env | {"GONGWEN_HOME": str(shared / "home"), "PREFECT_HOME": str(home)}

@@ -26,16 +26,19 @@ from gongwen.server import free_port
 from gongwen.settings import Settings
 from models.identity import Credentials
 from models.lifecycle import State
+from storage import sign_in_sessions
 from storage.directory_store import save_directory
-from tests.deploy.deploy_files import ROOT
+from tests.deploy.deploy_files import ROOT, image_command, service
 from tests.deploy.prefect_stack import (
     Process,
     Stack,
+    gateway_env,
     gongwen_worker_env,
     missing,
     redis_client,
     run,
     running_stack,
+    wait_for,
     worker_runs,
 )
 from tests.servers.requirements import need, unavailable
@@ -244,28 +247,47 @@ def wait_for_runs(stack: Stack, deployment_id: UUID, count: int, pool: dict) -> 
     raise AssertionError(f"{count} runs of {deployment_id} not finished: {[(r.state.name) for r in runs]}")
 
 
-def test_a_lifecycle_run_suspends_for_each_form_and_resumes_on_the_pool(stack, deployed, pool, notice, pins):
-    """Each answer resumes the run from the top on whichever worker picks it up: the answers it
-    replays come from the shared result storage."""
+@pytest.fixture(scope="module")
+def gateway(stack, pool) -> Iterator[str]:
+    """compose's gateway service, here: ``gongwen gateway`` in front of the Prefect server, with the
+    workers' database and secret key; ready when its compose healthcheck passes. Its address."""
+    port = free_port()
+    env = gateway_env(stack, pool["shared"])
+    replacements = {"0.0.0.0": "127.0.0.1", "8080": str(port), "http://prefect-server:4200": stack.ui_url}
+    command = image_command(service("gateway", stack.secrets)["command"], replacements)
+    process = Process("gateway", command, env, stack.log("gateway")).start()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/gateway/health", process)
+        assert stack.healthcheck("gateway", env, {"127.0.0.1:8080": f"127.0.0.1:{port}"}) == 0
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+def test_a_lifecycle_run_suspends_for_each_form_and_resumes_on_the_pool(stack, deployed, pool, gateway, notice, pins):
+    """Each answer, given through the gateway by the person signed in, resumes the run from the top on
+    whichever worker picks it up: the answers it replays come from the shared result storage, the
+    gateway's stamps are verified with the key the workers share with it."""
     app = pool["app"]
-    document = drafting.draft(app.db, spec=notice, by=Credentials(DRAFTER, pins[DRAFTER]))
+    drafter = Credentials(DRAFTER, pins[DRAFTER])
+    document = drafting.draft(app.db, spec=notice, by=drafter)
+    drafting.submit(app.db, document_id=document.id, by=drafter)
     with client(stack) as prefect:
         run_id = str(
             prefect.create_flow_run_from_deployment(
                 deployed["document-lifecycle/gongwen"].id, parameters={"document_id": document.id}
             ).id
         )
-    from prefect.settings import PREFECT_API_AUTH_STRING, temporary_settings
-
-    with temporary_settings({PREFECT_API_AUTH_STRING: stack.auth}):
-        desk = Desk(stack.api_url, timeout=RUN_TIMEOUT)
-        for person in (*document.review, document.sign):
-            desk.wait(run_id)
-            form = desk.form(run_id)
-            assert person in form.choices("person")
-            desk.answer(run_id, {"person": person, "pin": pins[person], "verdict": "同意", "opinion": "同意"})
-            desk.wait(run_id, after_key=form.key)
-        ref = desk.finished(run_id)
+    server = Desk(stack.api_url, timeout=RUN_TIMEOUT, auth_string=stack.auth)
+    for person in (*document.review, document.sign):
+        with app.db.transaction() as session:
+            token = sign_in_sessions.start(session, name=person, kind=sign_in_sessions.COMMAND_LINE)
+        desk = Desk(f"{gateway}/api", timeout=RUN_TIMEOUT, api_key=token)
+        desk.wait(run_id)
+        form = desk.form(run_id)
+        desk.answer(run_id, {"verdict": "同意", "opinion": "同意"})
+        desk.wait(run_id, after_key=form.key)
+    ref = server.finished(run_id)
     assert ref.startswith("汴打假〔2022〕")
     taken = [worker_runs(worker.log) for worker in pool["workers"]]
     assert any(run_id in runs for runs in taken)

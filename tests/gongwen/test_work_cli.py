@@ -90,7 +90,9 @@ def test_forward_then_adopt_and_list(capsys, home):
     assert (code, data["field"]) == (2, "on")  # before it was reported
     assert run_json(capsys, home, "info", "forward", "9", "--on", "2022-06-02")[0] == 2
     assert snapshot(home) == before
-    assert run_json(capsys, home, "info", "forward", "1", "--on", "2022-06-02", "--as", "郭佳佳") == (
+    assert run_json(
+        capsys, home, "info", "forward", "1", "--on", "2022-06-02", "--as", "郭佳佳", "--pin", "417305"
+    ) == (
         0,
         {"id": 1, "outcome": "forwarded", "on": "2022-06-02"},
     )
@@ -106,7 +108,19 @@ def test_forward_then_adopt_and_list(capsys, home):
 
 def test_receive_plans_status_and_chase(capsys, home):
     code, data = run_json(
-        capsys, home, "receive", "plan", QIXIAN, "--year", "2022", "--on", "2022-05-10", "--as", "李红梅"
+        capsys,
+        home,
+        "receive",
+        "plan",
+        QIXIAN,
+        "--year",
+        "2022",
+        "--on",
+        "2022-05-10",
+        "--as",
+        "李红梅",
+        "--pin",
+        "582916",
     )
     assert (code, data.get("number"), data.get("standing")) == (0, "汴打假办收〔2022〕1号", "按期报送"), data
     code, data = run_json(capsys, home, "receive", "plan", "市公安局", "--on", "2022-06-02")
@@ -122,8 +136,12 @@ def test_receive_plans_status_and_chase(capsys, home):
         code, data = run_json(capsys, home, "receive", "plan", *args)
         assert (code, data["field"]) == (2, field), (args, data)
     assert snapshot(home) == before
-    # a 经办人 not in the directory is refused, and the refusal audited
-    code, data = run_json(capsys, home, "receive", "plan", "市商务局", "--on", "2022-05-11", "--as", "无名氏")
+    # a 经办人 not in the directory is refused, and the refusal audited; --as without --pin is bad input
+    code, data = run_json(capsys, home, "receive", "plan", "市商务局", "--on", "2022-05-11", "--as", "李红梅")
+    assert (code, data["field"]) == (2, "--pin"), data
+    code, data = run_json(
+        capsys, home, "receive", "plan", "市商务局", "--on", "2022-05-11", "--as", "无名氏", "--pin", "123456"
+    )
     assert (code, data["field"]) == (3, "as") and "无名氏" in data["error"], data
     after = snapshot(home)
     assert {name: rows for name, rows in after.items() if name not in ("audit_events", "audit_head")} == {

@@ -16,7 +16,7 @@ from gongwen.desk import Desk
 from gongwen.server import PrefectServer, free_port, prefect_environment, spawn_server, stop_server
 from gongwen.settings import Settings
 from models.directory import Directory
-from storage import credentials
+from storage import credentials, sign_in_sessions
 from storage.directory_store import save_directory
 
 GONGWEN = str(Path(sys.executable).with_name("gongwen"))
@@ -42,7 +42,8 @@ class Served:
         env |= self.extra_env
         prefect = prefect_environment(self.home, self.prefect, environ=env)
         own = {"GONGWEN_HOME": str(self.home), "GONGWEN_MAIL": "outbox", "GONGWEN_MAIL_BACKOFF": "0"}
-        return env | own | {"GONGWEN_GATEWAY_PORT": str(self.gateway_port), **prefect}
+        ports = {"GONGWEN_GATEWAY_PORT": str(self.gateway_port), "GONGWEN_SERVER_PORT": str(self.port)}
+        return env | own | ports | prefect
 
     @property
     def gateway(self) -> str:
@@ -66,7 +67,16 @@ class Served:
         with self.app.db.transaction() as session:
             return credentials.issue_one_time(session, name=name)
 
-    def desk(self, timeout: float = 120) -> Desk:
+    def token(self, name: str) -> str:
+        """A 门户 session token of ``name``, as ``POST /gateway/token`` gives one after sign-in (made here
+        directly in gongwen's database: the sign-in itself is tested in test_gateway_served.py)."""
+        with self.app.db.transaction() as session:
+            return sign_in_sessions.start(session, name=name, kind=sign_in_sessions.COMMAND_LINE)
+
+    def desk(self, timeout: float = 120, *, as_person: str | None = None) -> Desk:
+        """A client of the server: a person's through the 门户 (``as_person``), else the server's own."""
+        if as_person is not None:
+            return Desk(f"{self.gateway}/api", timeout=timeout, api_key=self.token(as_person))
         return Desk(self.prefect.api_url, timeout=timeout, auth_string=self.env["PREFECT_API_AUTH_STRING"])
 
     def load(self, directory: Directory) -> None:
@@ -90,7 +100,13 @@ class Served:
         self.process = None
 
     def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        """Run ``gongwen`` as a person would, with PREFECT_API_URL pointing at this server."""
+        """Run ``gongwen`` as a person would: the person named by ``--as`` signed in at the 门户 (PREFECT_API_URL
+        at the gateway, their session token as PREFECT_API_KEY); without ``--as``, on the server's machine
+        with its own access."""
+        env = self.env
+        if "--as" in args:
+            person = args[args.index("--as") + 1]
+            env |= {"PREFECT_API_URL": f"{self.gateway}/api", "PREFECT_API_KEY": self.token(person)}
         return subprocess.run(
-            [GONGWEN, "--home", str(self.home), *args], env=self.env, capture_output=True, text=True, check=check
+            [GONGWEN, "--home", str(self.home), *args], env=env, capture_output=True, text=True, check=check
         )

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from actions import drafting, issuing
-from models.identity import Claimed
+from models.identity import Credentials
 from models.refno import ReferenceNumber
 from models.tables import AuditEvent, AuditHead
 from storage import documents
@@ -64,10 +64,10 @@ def test_remind_unacknowledged_runs_on_its_schedule_and_shows_the_overdue(served
     assert "overdue-deliveries" in keys
 
 
-def test_anchor_audit_log_runs_each_night_and_puts_the_chain_head_into_the_archive(served, notice):
+def test_anchor_audit_log_runs_each_night_and_puts_the_chain_head_into_the_archive(served, notice, pins):
     desk = served.desk()
     assert _schedule(desk, "anchor-audit-log/gongwen") == ("50 23 * * *", "Asia/Shanghai", True)
-    drafting.draft(served.app.db, spec=notice, by=Claimed("郭佳佳"))  # at least one entry to anchor
+    drafting.draft(served.app.db, spec=notice, by=Credentials("郭佳佳", pins["郭佳佳"]))  # an entry to anchor
     result = desk.finished(desk.run_deployment("anchor-audit-log/gongwen", {}))
     assert result["anchored"] is True
     with served.app.db.transaction() as session:

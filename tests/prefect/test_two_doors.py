@@ -1,34 +1,34 @@
-"""One door per action: each refusal is the same through the command line without a server and through
-the lifecycle run's forms — the same exit code, the same message and field, the same one audit entry.
+"""One door per action: each refusal is the same through the command line without a server (name and PIN)
+and through the 门户 and the lifecycle run's forms (the person signed in) — the same exit code, the same
+message and field, the same one audit entry.
 
 Two copies of the seed notice live in one home: ``local`` was submitted without a server (no run carries
-it), ``carried`` by ``gongwen submit`` with the server (its lifecycle run waits on the 审核单). Each case
-runs the same command against both; for an answer the form offers, the run applies it, and the form's
-own door (the answer sent as the UI sends it, the outcome read back) is checked too.
+it), ``carried`` by ``gongwen submit`` through the 门户 (its lifecycle run waits on the 审核单). Each case
+runs the same command against both. An answer that reached the run around the 门户 (no stamp, or a stamp
+over another answer) is refused by the run itself and audited.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 from sqlmodel import select
 
 from flows.served_names import DRAFT
-from models.errors import from_record
+from models import stamps
 from models.spec import parse_spec
 from models.tables import AuditEvent
-from storage import audit_log
+from storage import audit_log, review
 from storage.review import bound_run
 from tests.prefect.documents import PINS, cli_json, notice_data, write_notice
 from tests.prefect.served import GONGWEN, Served
 
-WRONG_PIN = "000000"
-
 
 def _local(served: Served, *args: str) -> tuple[int, dict]:
-    """``gongwen`` in the same home without PREFECT_API_URL: the action applied in this process."""
+    """``gongwen`` in the same home without PREFECT_API_URL: the action applied in this process (name and PIN)."""
     env = {key: value for key, value in served.env.items() if key != "PREFECT_API_URL"}
     result = subprocess.run(
         [GONGWEN, "--home", str(served.home), "--json", *args], env=env, capture_output=True, text=True
@@ -76,8 +76,6 @@ def docs(served: Served, tmp_path_factory) -> dict[str, int]:
 
 
 CASES_IN_REVIEW = {
-    "wrong PIN": (["decide", "{doc}", "--as", "李红梅", "--pin", WRONG_PIN, "--approve"], "pin", "PIN 不正确"),
-    "unknown person": (["decide", "{doc}", "--as", "无名氏", "--pin", WRONG_PIN, "--approve"], "as", "目录中没有人员"),
     "wrong person": (
         ["decide", "{doc}", "--as", "张伟", "--pin", PINS["张伟"], "--approve"],
         "as",
@@ -103,7 +101,6 @@ CASES_IN_REVIEW = {
         "as",
         "没有撤销权限",
     ),
-    "wrong PIN: 撤销": (["withdraw", "{doc}", "--as", "郭佳佳", "--pin", WRONG_PIN], "pin", "PIN 不正确"),
 }
 
 
@@ -116,19 +113,25 @@ def test_each_refusal_in_review_is_the_same_through_both_doors(served, docs, cas
     assert error["field"] == field and part in error["error"], error
 
 
-def test_the_form_itself_refuses_as_the_command_line_does(served, docs):
-    """The 审核单 answered as the UI answers it: the run's outcome is the command line's refusal."""
-    desk = served.desk()
-    code, expected = _local(served, "decide", str(docs["local"]), "--as", "李红梅", "--pin", WRONG_PIN, "--approve")
+def test_an_answer_around_the_gateway_is_refused_by_the_run(served, docs):
+    """The 审核单 answered straight at the Prefect server (its auth string, no 门户): no stamp, so the run refuses
+    it, audits it, and waits on the same step again; a stamp stored for another answer does not pass either."""
+    desk = served.desk()  # the server's own client: what someone holding the Prefect auth string could do
     run_id = _run_of(served, docs["carried"])
-    form = desk.form(run_id)
-    before = _entries(served, docs["carried"])
-    desk.answer(run_id, {"verdict": "同意", "opinion": "", "person": "李红梅", "pin": WRONG_PIN})
-    outcome = desk.outcome(run_id, form.key)
-    error = from_record(outcome["error"])
-    assert (error.exit_code, error.message, error.field) == (code, expected["error"], expected["field"])
-    after = _entries(served, docs["carried"])
-    assert [entry[1] for entry in after[len(before) :]] == ["decision_refused"]
+    for planted in (None, {"person": "李红梅", "at": time.time(), "nonce": "0" * 32, "mac": "0" * 64}):
+        form = desk.form(run_id)
+        if planted is not None:
+            served.api(
+                "POST", f"/flow_runs/{run_id}/input", {"key": stamps.input_key(form.key), "value": json.dumps(planted)}
+            )
+        before = _entries(served, docs["carried"])
+        desk.answer(run_id, {"verdict": "同意", "opinion": ""})
+        outcome = desk.outcome(run_id, form.key)
+        assert not outcome["accepted"] and outcome["error"]["field"] == "stamp", outcome
+        after = _entries(served, docs["carried"])
+        assert [(entry[1], entry[2]["field"]) for entry in after[len(before) :]] == [("decision_refused", "stamp")]
+        desk.wait(run_id, after_key=form.key)
+    assert review.stage(served.app.db, document_id=docs["carried"]).state.value == "in_review"
 
 
 def test_refusals_after_a_return_are_the_same_through_both_doors(served, docs, tmp_path):
@@ -137,8 +140,6 @@ def test_refusals_after_a_return_are_the_same_through_both_doors(served, docs, t
         code, out = (_local if doc == docs["local"] else cli_json)(served, *command)
         assert (code, out["state"]) == (0, "draft"), out
     notice = str(write_notice(tmp_path, "notice.yaml"))
-    _, error, _ = _refused_alike(served, docs, "revise", "{doc}", notice, "--as", "郭佳佳", "--pin", WRONG_PIN)
-    assert error["field"] == "pin"
     _, error, _ = _refused_alike(served, docs, "revise", "{doc}", notice, "--as", "李红梅", "--pin", PINS["李红梅"])
     assert "没有修改权限" in error["error"]
     _, error, _ = _refused_alike(
@@ -153,7 +154,7 @@ def test_refusals_after_a_return_are_the_same_through_both_doors(served, docs, t
         code, out = (_local if door == "local" else cli_json)(served, *command)
         assert (code, out["state"]) == (0, "in_review"), out
     assert bound_run(served.app.db, document_id=docs["carried"]) == carrier
-    assert served.desk().form(_run_of(served, docs["carried"])).choices("person") == ["李红梅"]
+    assert "待 李红梅 办理" in served.desk().form(_run_of(served, docs["carried"])).description
 
 
 def _run_of(served: Served, doc: int) -> str:
@@ -170,9 +171,9 @@ def test_a_refused_draft_is_the_same_through_the_command_line_and_the_draft_form
         served, "draft", str(write_notice(tmp_path, "notice.yaml")), "--as", "李红梅", "--pin", PINS["李红梅"]
     )
     assert (code, error["field"]) == (3, "as") and "没有拟稿权限" in error["error"], error
-    desk = served.desk()
+    desk = served.desk(as_person="李红梅")  # signed in at the 门户: the drafter is whoever started the run
     spec = parse_spec(notice_data())[0].to_data()  # the form's shape of the 公文要素
-    run_id = desk.run_deployment(DRAFT, {"spec": spec, "drafter": "李红梅", "submit": False})
+    run_id = desk.run_deployment(DRAFT, {"spec": spec, "submit": False})
     message = desk.finished(run_id, failed_ok=True)
     assert error["error"] in message, message
     refusals = _entries_named(served, "draft_refused")[-2:]

@@ -2,8 +2,8 @@
 
 The Prefect server keeps its state in a fresh PostgreSQL database and gongwen its own in a fresh
 PostgreSQL schema. Eight drafter threads 拟稿 and 送审 their share (the lifecycle run started through
-the Prefect API, as ``gongwen submit`` does); four desks, each acting for one 核稿人 and one 签发人,
-answer the runs' forms the way ``gongwen decide`` does. One document in ``CLI_EVERY`` goes through the
+the 门户 by the drafter signed in, as ``gongwen submit`` does); four desks, each acting for one 核稿人 and
+one 签发人, each signed in, answer the runs' forms through the 门户 the way ``gongwen decide`` does. One document in ``CLI_EVERY`` goes through the
 real CLI from 拟稿 to 签发. Afterwards every document is issued and 核发 once: numbers 1..N of the
 year without gap or duplicate, every lifecycle and 核发 run Completed (one each), every recipient one
 message, the audit chain and archive verify (``gongwen audit verify --all``), and no 5xx left unhandled:
@@ -78,7 +78,8 @@ class Load:
             self.errors.append(f"{who}: {traceback.format_exc()}")
 
     def drafter(self, index: int) -> None:
-        name, desk = DRAFTERS[index], self.served.desk(timeout=WAIT)
+        name = DRAFTERS[index]
+        desk = self.served.desk(timeout=WAIT, as_person=name)  # signed in at the 门户
         for number in range(index + 1, DOCUMENTS + 1, len(DRAFTERS)):
             try:
                 data = notice(number, number % len(DESKS))
@@ -88,8 +89,7 @@ class Load:
                     spec, _ = parse_spec(data)
                     by = Credentials(name, self.pins[name])
                     doc = drafting.draft(self.db, spec=spec, by=by).id
-                    submit = functools.partial(drafting.submit, self.db, document_id=doc, by=by)
-                    run_id, now = lifecycle.start(self.db, desk, document_id=doc, submit=submit)
+                    run_id, now = lifecycle.start(self.db, desk, document_id=doc)  # the run 送审s as them
                     waiting = list(now.eligible)
                 assert waiting == data["approval"]["review"], (doc, waiting)
                 with self._lock:
@@ -108,7 +108,7 @@ class Load:
 
     def desk(self, index: int) -> None:
         reviewer, signer = DESKS[index]
-        desk = self.served.desk(timeout=WAIT)
+        desks = {name: self.served.desk(timeout=WAIT, as_person=name) for name in (reviewer, signer)}
         while (item := self.queues[index].get()) is not None:
             number, doc, run_id = item
             for name, expected in ((reviewer, {"awaiting_signature"}), (signer, {"archived", "dispatched"})):
@@ -117,18 +117,21 @@ class Load:
                         state = self._cli("decide", str(doc), "--as", name, "--pin", self.pins[name], "--approve")
                         state = state["state"]
                     else:
-                        answer = {"verdict": "同意", "opinion": "同意", "person": name, "pin": self.pins[name]}
+                        answer = {"verdict": "同意", "opinion": "同意"}
                         by = Credentials(name, self.pins[name])
                         here = functools.partial(
                             deciding.decide, self.db, document_id=doc, by=by, approve=True, opinion="同意"
                         )
-                        now = lifecycle.answer_form(self.db, desk, run_id, document_id=doc, answer=answer, here=here)
+                        now = lifecycle.answer_form(
+                            self.db, desks[name], run_id, document_id=doc, answer=answer, person=name, here=here
+                        )
                         state = now.state.value
                     assert state in expected, (doc, name, state)
                 except Exception:  # noqa: BLE001 - recorded, the test fails on it
                     self.failed(f"{name} 公文 {doc}")
                     break
-        desk.close()
+        for desk in desks.values():
+            desk.close()
 
     def _cli(self, *args: str) -> dict:
         result = self.served.cli("--json", *args)

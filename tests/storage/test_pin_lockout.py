@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from actions import drafting
 from models.errors import NotAllowed, RefusedDecision, WrongPin
-from models.identity import Claimed, Credentials
+from models.identity import Credentials
 from models.lifecycle import State
 from models.tables import AuditEvent, PinFailure
 from models.vocabulary import OFFICE_ZONE
@@ -23,9 +23,9 @@ WRONG = "000000"
 
 
 @pytest.fixture
-def draft_id(db, kaifeng, notice) -> int:
+def draft_id(db, kaifeng, notice, pins) -> int:
     load(db, kaifeng)
-    return drafting.draft(db, spec=notice, by=Claimed(DRAFTER)).id
+    return drafting.draft(db, spec=notice, by=Credentials(DRAFTER, pins[DRAFTER])).id
 
 
 def _refused_submit(db, document_id: int, pin: str, name: str = DRAFTER) -> NotAllowed:

@@ -9,10 +9,12 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from models.errors import InputError
+from models.errors import InputError, RefusedDecision
+from models.identity import SignedIn
 from models.sign_in_tables import SignInCredential, SignInSession
 from storage import credentials, sign_in_sessions
 from storage.database import Database
+from storage.directory_store import prove, save_directory
 
 NAME = "陈立新"
 LIMITS = sign_in_sessions.Limits(idle=dt.timedelta(minutes=30), lifetime=dt.timedelta(hours=12))
@@ -93,3 +95,15 @@ def test_absolute_lifetime_and_sign_out(db: Database) -> None:
         sign_in_sessions.end(session, token=second)
     with db.transaction() as session:
         assert sign_in_sessions.resolve(session, token=second, limits=LIMITS) is None
+
+
+def test_a_stamp_is_taken_once(db: Database, kaifeng) -> None:
+    """prove() records a 门户签章's nonce with the action: the same stamp offered again is refused."""
+    with db.transaction() as session:
+        save_directory(session, directory=kaifeng)
+    signed = SignedIn(NAME, nonce="a" * 32, target="answer:run:answer-0")
+    with db.transaction() as session:
+        assert prove(session, signed).name == NAME
+    with pytest.raises(RefusedDecision, match="已使用过") as refused, db.transaction() as session:
+        prove(session, signed)
+    assert refused.value.field == "stamp"

@@ -228,14 +228,9 @@ def test_drafting_with_a_wrong_pin_or_an_unknown_name_is_refused_and_audited(loa
     assert audit_actions(loaded) == ["draft_refused", "draft_refused"]
 
 
-def test_a_claimed_drafter_may_draft_and_the_entry_says_so(loaded, notice):
-    document = drafting.draft(loaded, spec=notice, by=Claimed(DRAFTER))
-    with loaded.transaction() as session:
-        entry = session.exec(select(AuditEvent).where(AuditEvent.document_id == document.id)).one()
-    assert (entry.action, json.loads(entry.detail)["proof"]) == ("draft", "声明")
-
-
-def test_a_claimed_name_takes_no_step_that_needs_a_pin(loaded, notice, by):
+def test_a_claimed_name_takes_no_step(loaded, notice, by):
+    with pytest.raises(RefusedDecision, match="须提供 PIN 或登录门户"):
+        drafting.draft(loaded, spec=notice, by=Claimed(DRAFTER))
     document = drafting.draft(loaded, spec=notice, by=by(DRAFTER))
     claimed = Claimed(DRAFTER)
     for call in (
@@ -249,6 +244,7 @@ def test_a_claimed_name_takes_no_step_that_needs_a_pin(loaded, notice, by):
     drafting.submit(loaded, document_id=document.id, by=by(DRAFTER))
     with pytest.raises(RefusedDecision, match="须提供 PIN"):
         deciding.decide(loaded, document_id=document.id, by=Claimed(REVIEWER), approve=True)
+    assert audit_actions(loaded)[0] == "draft_refused"
     assert audit_actions(loaded, document.id) == [
         "draft",
         "submit_refused",

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("must_change", sa.Boolean(), nullable=False),
         sa.Column("totp_secret", sa.String(), nullable=True),
         sa.Column("totp_confirmed", sa.Boolean(), nullable=False),
-        sa.Column("totp_last_step", sa.BigInteger(), nullable=False),
+        sa.Column("totp_last_step", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
