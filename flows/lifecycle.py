@@ -126,7 +126,7 @@ def issue_steps(document_id: int) -> tuple[str, str]:
     ref = steps.register(document_id)
     steps.print_files(document_id)
     archive_code = steps.archive(document_id)
-    show_archived(document_id, archive_code)
+    show_archived(document_id)
     steps.announce_issued(document_id, ref)
     return ref, archive_code
 
@@ -232,7 +232,7 @@ def show_review(document_id: int) -> None:
 
 
 @task(name="归档链接", persist_result=True)
-def show_archived(document_id: int, archive_code: str) -> None:
+def show_archived(document_id: int) -> None:
     """The document as issued, its decisions and a link to the archived PDF."""
     s = services()
     show_review(document_id)

@@ -1,6 +1,7 @@
-"""PIN 锁定: a person whose PIN was given wrong ``MAX_WRONG_PINS`` times within ``WINDOW`` is locked for
-``LOCK``: while locked, even the right PIN is refused (``check_unlocked``, called by
-storage.directory_store.prove before it checks the PIN).
+"""PIN 锁定: a person whose PIN (or 门户 password) was given wrong ``MAX_WRONG_PINS`` times within
+``WINDOW`` is locked for ``LOCK``: while locked, even the right PIN or password is refused
+(``check_unlocked``, called by storage.directory_store.prove before it checks the PIN, and by the
+门户's sign-in before it checks the password: gongwen.gateway.signin). The two count together.
 
 A wrong PIN is refused inside the action's transaction, which is rolled back; so it is counted
 (``record_wrong_pin``) afterwards, in the transaction of its own that audits the refusal
@@ -33,7 +34,7 @@ def check_unlocked(session: Session, *, name: str, now: dt.datetime | None = Non
     until = session.exec(query).one()
     if until is not None and _utc(until) > (now or utcnow()):
         local = _utc(until).astimezone(OFFICE_ZONE)
-        raise RefusedDecision(f"「{name}」连续 {MAX_WRONG_PINS} 次 PIN 错误，已锁定至 {local:%H:%M}", "pin")
+        raise RefusedDecision(f"「{name}」连续 {MAX_WRONG_PINS} 次 PIN 或密码错误，已锁定至 {local:%H:%M}", "pin")
 
 
 def record_wrong_pin(session: Session, *, name: str, now: dt.datetime | None = None) -> dt.datetime | None:

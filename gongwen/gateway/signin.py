@@ -5,7 +5,8 @@ Between the steps the person is carried by a short-lived signed cookie (itsdange
 never by a session; only the last step starts one. Each of the gateway's forms carries a CSRF token
 equal to the ``gongwen_csrf`` cookie (double submit; the cookies are SameSite=Strict). Every refusal
 is audited (``sign_in_refused``, with the step and the reason), every sign-in and sign-out too. A
-wrong name and a wrong password get the same answer.
+wrong name and a wrong password get the same answer; wrong passwords count toward the person's lock
+with wrong PINs (storage.pin_lockout: 5 in 15 minutes lock them for 15 minutes).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from starlette.routing import Route
 
 from gongwen.gateway import pages
 from gongwen.gateway.config import GatewayConfig
-from models.errors import InputError
-from storage import audit_log, credentials, sign_in_sessions
+from models.errors import InputError, RefusedDecision
+from storage import audit_log, credentials, pin_lockout, sign_in_sessions
 from storage.directory_store import find_person
 
 SESSION_COOKIE, STEP_COOKIE, CSRF_COOKIE = "gongwen_session", "gongwen_signin", "gongwen_csrf"
@@ -63,10 +64,9 @@ class SignIn:
             return form
         name, password = form.get("name", "").strip(), form.get("password", "")
         checked = await run_in_threadpool(self._check_password, name, password)
-        if checked is None:
-            return self._html(
-                request, lambda csrf: pages.sign_in(csrf=csrf, next_path=form["next"], error=WRONG, name=name), 401
-            )
+        if isinstance(checked, str):
+            page = lambda csrf: pages.sign_in(csrf=csrf, next_path=form["next"], error=checked, name=name)  # noqa: E731
+            return self._html(request, page, 401)
         return self._after_password(checked, form["next"])
 
     async def password_page(self, request: Request) -> Response:
@@ -129,8 +129,8 @@ class SignIn:
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"detail": "请求须为 JSON：name、password、code"}, 400)
         checked = await run_in_threadpool(self._check_password, name, password)
-        if checked is None:
-            return JSONResponse({"detail": WRONG}, 401)
+        if isinstance(checked, str):
+            return JSONResponse({"detail": checked}, 401)
         if checked.must_change:
             return await self._refuse_json(name, "token", "一次性密码须先在浏览器登录门户后修改", 403)
         if await run_in_threadpool(self._needs_totp, name, checked.totp_enrolled):
@@ -186,14 +186,28 @@ class SignIn:
 
     # -- the database's side (run in a worker thread) --------------------------------------------
 
-    def _check_password(self, name: str, password: str) -> credentials.PasswordCheck | None:
+    def _check_password(self, name: str, password: str) -> credentials.PasswordCheck | str:
+        """The person's state once the password is theirs; else the refusal to show (audited): wrong
+        name or password — counted toward the person's lock (storage.pin_lockout) — or locked."""
         with self.config.db.transaction() as session:
-            checked = credentials.check_password(session, name=name, password=password)
-            if checked is not None and find_person(session, name=name) is None:
-                checked = None  # a person no longer in the directory
-        if checked is None:
-            self._audit_refusal(name, "password", WRONG)
-        return checked
+            known = find_person(session, name=name) is not None
+            try:
+                if known:
+                    pin_lockout.check_unlocked(session, name=name)
+            except RefusedDecision as locked:
+                refusal = locked.message
+            else:
+                checked = credentials.check_password(session, name=name, password=password)
+                if checked is not None and known:
+                    return checked
+                refusal = WRONG
+        with self.config.db.transaction() as session:
+            detail = {"step": "password", "reason": refusal}
+            audit_log.append(session, actor=name or "（未填姓名）", action="sign_in_refused", detail=detail)
+            if known and refusal == WRONG and (until := pin_lockout.record_wrong_pin(session, name=name)):
+                locked = {"until": until.isoformat(), "wrong": pin_lockout.MAX_WRONG_PINS, "via": "门户"}
+                audit_log.append(session, actor=name, action="pin_locked", detail=locked)
+        return refusal
 
     def _choose_password(self, name: str, new: str, again: str) -> str | None:
         if new != again:

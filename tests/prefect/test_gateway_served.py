@@ -146,3 +146,20 @@ def test_no_password_or_token_reaches_the_prefect_database(served: Served) -> No
     stored = b"".join(path.read_bytes() for path in prefect.glob("prefect.db*"))
     for secret in (NEW_PASSWORD, token):
         assert secret.encode() not in stored
+
+
+def test_five_wrong_passwords_lock_the_person_even_against_the_right_one(served: Served) -> None:
+    client, _ = sign_in(served, "王强")
+    client.close()
+    with httpx.Client(base_url=served.gateway) as again:
+        for attempt in range(6):
+            page = again.get("/gateway/signin")
+            password = NEW_PASSWORD if attempt == 5 else f"错误的密码-{attempt}-abcdef"
+            answer = again.post(
+                "/gateway/signin", data={"csrf": _csrf(page), "next": "/", "name": "王强", "password": password}
+            )
+            assert answer.status_code == 401
+        assert "连续 5 次 PIN 或密码错误，已锁定至" in answer.text
+        assert "gongwen_session" not in again.cookies
+    [locked] = audited(served, "pin_locked", "王强")
+    assert locked["via"] == "门户"

@@ -39,7 +39,7 @@ def test_five_wrong_pins_lock_the_person_even_against_the_right_pin(db, draft_id
         assert isinstance(_refused_submit(db, draft_id, WRONG), WrongPin)
     refusal = _refused_submit(db, draft_id, pins[DRAFTER])
     assert not isinstance(refusal, WrongPin) and refusal.field == "pin"
-    assert f"「{DRAFTER}」连续 {MAX_WRONG_PINS} 次 PIN 错误，已锁定至" in refusal.message
+    assert f"「{DRAFTER}」连续 {MAX_WRONG_PINS} 次 PIN 或密码错误，已锁定至" in refusal.message
     actions = audit_actions(db)
     assert actions.count("submit_refused") == MAX_WRONG_PINS + 1
     assert actions.index("pin_locked") == actions.index("submit_refused") + MAX_WRONG_PINS  # after the 5th
