@@ -15,7 +15,7 @@ import shutil
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,13 @@ def chromium_missing() -> str | None:
 @contextmanager
 def browser_page() -> Iterator[Page]:
     """A page of headless Chromium (Debian's, driven by Playwright), WIDTH×HEIGHT, in Chinese."""
+    with browser_pages() as new_page:
+        yield new_page()
+
+
+@contextmanager
+def browser_pages() -> Iterator[Callable[[], Page]]:
+    """One headless Chromium; each call of what it yields opens a page with cookies of its own (one person each)."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium()
@@ -49,7 +56,7 @@ def browser_page() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         try:
-            yield browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="zh-CN")
+            yield lambda: browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="zh-CN")
         finally:
             browser.close()
 
