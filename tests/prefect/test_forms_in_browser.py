@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
+from sqlmodel import select
 
+from models.sign_in_tables import SignInCredential
 from tests.prefect.browser import browser_pages, chromium_missing
 from tests.prefect.documents import archive_records, document, drafted_and_submitted
 from tests.prefect.served import Served
@@ -156,6 +158,7 @@ def test_the_forms_answered_by_clicking_through_the_gateway(office: Served, tmp_
             _answered(page, office, run_id, shots, name)
             page.context.close()
         _answered(signer, office, run_id, shots, SIGNER)  # 签发, signed in with his TOTP at the start
+        token = next(c["value"] for c in signer.context.cookies() if c["name"] == "gongwen_session")
 
     ref = desk.finished(run_id)
     archived = document(office, doc)
@@ -163,3 +166,11 @@ def test_the_forms_answered_by_clicking_through_the_gateway(office: Served, tmp_
     assert len(archive_records(office, doc)) == 1
     actions = [entry[1] for entry in _entries(office, doc)]
     assert actions.count("decision_refused") == 1 and actions.count("register") == 1
+
+    # nothing secret reached the Prefect server's database on the way (the file and its WAL, as bytes): no PIN
+    # field in any answer, no password, no TOTP secret, no session token
+    with office.app.db.transaction() as session:
+        totp = [row.totp_secret for row in session.exec(select(SignInCredential)) if row.totp_secret]
+    stored = b"".join(path.read_bytes() for path in (office.home / "prefect").glob("prefect.db*"))
+    assert len(totp) >= 2 and b'"pin"' not in stored
+    assert [secret for secret in (PASSWORD, token, *totp) if secret.encode() in stored] == []
