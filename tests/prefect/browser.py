@@ -81,6 +81,7 @@ def capture(page: Page, url: str, screenshot: Path, *, shown: str, timeout_ms: i
     page.goto(url)
     try:
         page.get_by_text(shown).first.wait_for(timeout=timeout_ms)
+        page.wait_for_load_state("networkidle")  # the rest of the page (logs, graph) has come in too
     finally:
         page.screenshot(path=str(screenshot))
     return page.content()

@@ -77,6 +77,7 @@ def test_flow_run_page_in_chromium(served: Served, suspended: dict, tmp_path_fac
     assert (png.width, png.height) == (WIDTH, HEIGHT)
     colours = png.colours()
     commonest = colours.most_common(1)[0][1] / (png.width * png.height)
-    assert len(colours) > 200 and commonest < 0.8, (
+    # the UI's dark theme leaves most of a run's page one colour (91% seen); a blank page is all of one
+    assert len(colours) > 200 and commonest < 0.97, (
         f"{screenshot} looks blank: {len(colours)} colours, {commonest:.0%} of it one colour"
     )
